@@ -1,0 +1,92 @@
+using System.CommandLine;
+using EdgeAi.Core;
+using EdgeAi.Core.Data;
+using EdgeAi.Core.Store;
+using EdgeAi.Core.Training;
+
+namespace EdgeAi.Cli;
+
+/// <summary>The four verbs. Each parses options, calls <see cref="Lab"/> in the core, and prints plain text.</summary>
+static class Commands
+{
+    static readonly Option<string?> Data = new("--data") { Description = $"Directory of the MNIST IDX files (default: ${DatasetLocator.EnvironmentVariable}, the image's copy, or a download)" };
+    static readonly Option<string?> Store = new("--store") { Description = $"Weight store directory (default: ${WeightStore.EnvironmentVariable}, /books, or ~/.local/share/edgeai/books)" };
+    static readonly Argument<string?> Model = new("model") { Description = "NAME or NAME@VERSION (default: mnist-mlp@latest)", Arity = ArgumentArity.ZeroOrOne };
+
+    public static Command Train()
+    {
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the training set (1-100)", DefaultValueFactory = _ => 3 };
+        var batch = new Option<int>("--batch-size") { Description = "Images per step", DefaultValueFactory = _ => 32 };
+        var rate = new Option<double>("--learning-rate") { Description = "Adam learning rate (0-1]", DefaultValueFactory = _ => 1e-3 };
+        var seed = new Option<long?>("--seed") { Description = "Seed for reproducible runs" };
+        var threads = new Option<int>("--threads") { Description = "libtorch threads (1-256)", DefaultValueFactory = _ => 1 };
+        var name = new Option<string>("--name") { Description = "Model name in the store", DefaultValueFactory = _ => ModelRef.DefaultName };
+        var command = new Command("train", "Train the MLP, evaluate it on the test set and save a new version") { epochs, batch, rate, seed, threads, Data, Store, name };
+        command.SetAction(async (parse, cancel) =>
+        {
+            var options = new TrainingOptions
+            {
+                Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(rate),
+                Seed = parse.GetValue(seed), Threads = parse.GetValue(threads), ProgressInterval = TimeSpan.FromSeconds(2),
+            };
+            var lab = await Lab.OpenAsync(parse.GetValue(Data), parse.GetValue(Store), cancel);
+            var saved = lab.TrainAndSave(parse.GetValue(name)!, options, p =>
+                Console.WriteLine(p.EpochCompleted
+                    ? $"epoch {p.Epoch}/{p.Epochs}: loss {p.Loss:F4}, accuracy {p.Accuracy:P2}"
+                    : $"  epoch {p.Epoch} batch {p.Batch}/{p.BatchesPerEpoch}: loss {p.Loss:F4}, accuracy {p.Accuracy:P2}, {p.SamplesPerSecond:F0} images/s, ETA {p.Eta:mm\\:ss}"),
+                cancel);
+            Console.WriteLine($"saved {saved.Manifest.Name}@v{saved.Manifest.Version} to {lab.Store.Root}: test accuracy " +
+                              $"{saved.Manifest.Metrics?.TestAccuracy:P2}, trained in {saved.Manifest.Training?.Seconds:F1} s");
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Evaluate()
+    {
+        var command = new Command("eval", "Test accuracy, per-class accuracy and confusion matrix of a stored model") { Model, Data, Store };
+        command.SetAction(async (parse, cancel) =>
+        {
+            var lab = await Lab.OpenAsync(parse.GetValue(Data), parse.GetValue(Store), cancel);
+            using var loaded = lab.Load(ModelRef.Parse(parse.GetValue(Model)));
+            var result = lab.Evaluate(loaded.Model);
+            Console.WriteLine($"{loaded.Manifest.Name}@v{loaded.Manifest.Version}: test accuracy {result.Accuracy:P2} on {result.Count} images");
+            for (var c = 0; c < result.PerClassAccuracy.Length; c++)
+                Console.WriteLine($"  class {c}: {result.PerClassAccuracy[c]:P1}");
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command Predict()
+    {
+        var index = new Option<int>("--index") { Description = "First test image", DefaultValueFactory = _ => 0 };
+        var count = new Option<int>("--count") { Description = "Number of images (1-100)", DefaultValueFactory = _ => 1 };
+        var command = new Command("predict", "Predict test images with a stored model") { Model, index, count, Data, Store };
+        command.SetAction(async (parse, cancel) =>
+        {
+            var lab = await Lab.OpenAsync(parse.GetValue(Data), parse.GetValue(Store), cancel);
+            using var loaded = lab.Load(ModelRef.Parse(parse.GetValue(Model)));
+            foreach (var p in lab.Predict(loaded.Model, parse.GetValue(index), parse.GetValue(count)))
+                Console.WriteLine($"image {p.Index}: predicted {p.Label} ({p.Confidence:P1}), true {p.TrueLabel}");
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command List()
+    {
+        var command = new Command("list", "Models and versions in the weight store") { Store };
+        command.SetAction(parse =>
+        {
+            var store = WeightStore.Open(parse.GetValue(Store));
+            var versions = store.List();
+            if (versions.Count == 0) Console.WriteLine($"no models in {store.Root}");
+            foreach (var v in versions)
+                Console.WriteLine($"{v.Manifest.Name}@v{v.Manifest.Version}{(v.IsLatest ? " (latest)" : "")}  " +
+                                  $"accuracy {v.Manifest.Metrics?.TestAccuracy:P2}  {v.Manifest.CreatedUtc:u}  by {v.Manifest.Origin.Pod ?? v.Manifest.Origin.Host}");
+            return 0;
+        });
+        return command;
+    }
+}

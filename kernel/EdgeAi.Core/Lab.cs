@@ -1,0 +1,78 @@
+using EdgeAi.Core.Data;
+using EdgeAi.Core.Evaluation;
+using EdgeAi.Core.Model;
+using EdgeAi.Core.Store;
+using EdgeAi.Core.Training;
+
+namespace EdgeAi.Core;
+
+/// <summary>What one training run produced and where it was saved.</summary>
+public sealed record SavedModel(MnistMlp Model, ModelManifest Manifest, TrainingResult Training, EvaluationResult Evaluation);
+
+/// <summary>
+/// The report's workflow in one place, for every front end (notebook magics, CLI, Job, scripts): train, evaluate
+/// and save to the shared store; load and predict anywhere. Data is read on first use and kept.
+/// </summary>
+public sealed class Lab(WeightStore store, string? dataDirectory = null, DatasetLocator? locator = null)
+{
+    public const int MaxPredictions = 100;
+    MnistDataset? dataset;
+
+    public WeightStore Store { get; } = store;
+    public string? DataDirectory { get; } = dataDirectory;
+
+    public static async Task<Lab> OpenAsync(string? dataDirectory, string? storeDirectory, CancellationToken cancel = default)
+    {
+        var lab = new Lab(WeightStore.Open(storeDirectory), dataDirectory);
+        await lab.DatasetAsync(cancel);
+        return lab;
+    }
+
+    public async Task<MnistDataset> DatasetAsync(CancellationToken cancel = default) =>
+        dataset ??= await (locator ?? new DatasetLocator()).LoadAsync(DataDirectory, cancel);
+
+    MnistDataset Dataset => dataset ?? throw new InvalidOperationException("call DatasetAsync first");
+
+    /// <summary>Trains, evaluates on the test split, then saves. Cancelled or failed runs save nothing.</summary>
+    public SavedModel TrainAndSave(string name, TrainingOptions options, Action<TrainingProgress>? progress = null,
+                                   CancellationToken cancel = default)
+    {
+        ModelRef.ValidateName(name);
+        var training = Trainer.Train(Dataset.Train, options, progress, cancel);
+        try
+        {
+            cancel.ThrowIfCancellationRequested();
+            var evaluation = Evaluator.Evaluate(training.Model, Dataset.Test);
+            var manifest = Store.Save(name, training.Model, new ModelManifest
+            {
+                Dataset = new DatasetInfo(Dataset.Name, Dataset.Train.Count, Dataset.Test.Count),
+                Training = new TrainingInfo(options.Epochs, options.BatchSize, options.LearningRate, options.Seed, options.Threads,
+                    training.Seconds, training.Epochs.Select(e => new EpochMetrics(e.Epoch, e.Loss, e.Accuracy, e.Seconds)).ToList()),
+                Metrics = new MetricsInfo(evaluation.Accuracy, evaluation.PerClassAccuracy),
+            });
+            return new SavedModel(training.Model, manifest, training, evaluation);
+        }
+        catch
+        {
+            training.Model.Dispose();
+            throw;
+        }
+    }
+
+    public LoadedModel Load(ModelRef reference) => Store.Load(reference);
+
+    public EvaluationResult Evaluate(MnistMlp model) => Evaluator.Evaluate(model, Dataset.Test);
+
+    /// <summary>Predictions for test images <paramref name="index"/> .. index+count-1.</summary>
+    public IReadOnlyList<Prediction> Predict(MnistMlp model, int index, int count)
+    {
+        if (count is < 1 or > MaxPredictions)
+            throw new EdgeAiException($"Count {count} is outside 1-{MaxPredictions}.");
+        var last = Dataset.Test.Count - 1;
+        if (index < 0 || index > last)
+            throw new EdgeAiException($"Index {index} is outside 0-{last} (the test set has {Dataset.Test.Count} images).");
+        if (index + count - 1 > last)
+            throw new EdgeAiException($"Index {index} with count {count} runs past the last test image ({last}); use a count of at most {last - index + 1}.");
+        return Evaluator.Predict(model, Dataset.Test, Enumerable.Range(index, count).ToList());
+    }
+}

@@ -1,0 +1,89 @@
+namespace EdgeAi.Core.Store;
+
+/// <summary>
+/// File writes that are safe on NFS and FUSE clients: only whole new files, flushed to stable storage,
+/// then published with rename(2), which is atomic on one server. No locks, appends or read-write opens:
+/// NFS and FUSE clients differ on all three.
+/// </summary>
+static class DurableFile
+{
+    /// <summary>Writes a new file (it must not exist) and fsyncs it.</summary>
+    public static void WriteNew(string path, ReadOnlySpan<byte> bytes)
+    {
+        using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        stream.Write(bytes);
+        stream.Flush(flushToDisk: true);
+    }
+
+    /// <summary>Replaces <paramref name="path"/> atomically: readers see the old or the new content, never a mix.</summary>
+    public static void Replace(string path, ReadOnlySpan<byte> bytes)
+    {
+        var temp = Path.Combine(Path.GetDirectoryName(path)!, $"{Leftovers.TempPrefix}{Leftovers.Tag()}.tmp");
+        try
+        {
+            WriteNew(temp, bytes);
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+}
+
+/// <summary>
+/// Names of in-progress entries, so that what a killed writer leaves behind is recognised and removed:
+/// <c>.staging-PID-GUID-HOST</c> directories and <c>.tmp-PID-GUID-HOST.tmp</c> files. Readers skip every
+/// name that starts with a dot.
+/// </summary>
+static class Leftovers
+{
+    public const string StagingPrefix = ".staging-", TempPrefix = ".tmp-", TrashPrefix = ".trash-";
+    static readonly TimeSpan ForeignAge = TimeSpan.FromHours(1);
+
+    public static string Tag() => $"{Environment.ProcessId}-{Guid.NewGuid():N}-{Environment.MachineName}";
+
+    /// <summary>Removes leftovers of dead writers on this host, of any host after an hour, and trash.</summary>
+    public static void Clean(string directory)
+    {
+        foreach (var path in Directory.EnumerateFileSystemEntries(directory, ".*"))
+        {
+            var name = Path.GetFileName(path);
+            if (!IsAbandoned(path, name)) continue;
+            try
+            {
+                if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+                else File.Delete(path);
+            }
+            catch (IOException) { }                  // another cleaner got there first
+            catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    static bool IsAbandoned(string path, string name)
+    {
+        if (name.StartsWith(TrashPrefix)) return true;
+        var prefix = name.StartsWith(StagingPrefix) ? StagingPrefix : name.StartsWith(TempPrefix) ? TempPrefix : null;
+        if (prefix is null) return false;
+
+        var tag = name.EndsWith(".tmp") ? name[prefix.Length..^4] : name[prefix.Length..];
+        var parts = tag.Split('-', 3);
+        if (parts.Length == 3 && parts[2] == Environment.MachineName && int.TryParse(parts[0], out var pid))
+            return !IsAlive(pid);
+        return DateTime.UtcNow - Directory.GetLastWriteTimeUtc(path) > ForeignAge;
+    }
+
+    static bool IsAlive(int pid)
+    {
+        if (pid == Environment.ProcessId) return true;
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace EdgeAi.Core.Store;
+
+/// <summary>The JSON beside every saved weights file: what it is, how it was made, and its checksum.</summary>
+public sealed record ModelManifest
+{
+    public const int CurrentFormat = 1;
+    public const string ManifestFile = "manifest.json";
+    public const string WeightsFile = "weights.safetensors";
+
+    public int FormatVersion { get; init; } = CurrentFormat;
+    public string Name { get; init; } = "";
+    public int Version { get; init; }
+    public string Architecture { get; init; } = "";
+    public IReadOnlyList<TensorEntry> Tensors { get; init; } = [];
+    public string WeightsFileName { get; init; } = WeightsFile;
+    public string WeightsSha256 { get; init; } = "";
+    public long WeightsBytes { get; init; }
+    public DatasetInfo? Dataset { get; init; }
+    public TrainingInfo? Training { get; init; }
+    public MetricsInfo? Metrics { get; init; }
+    public OriginInfo Origin { get; init; } = OriginInfo.Current();
+    public DateTimeOffset CreatedUtc { get; init; }
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    };
+}
+
+public sealed record TensorEntry(string Name, long[] Shape, string Dtype);
+
+public sealed record DatasetInfo(string Name, int TrainImages, int TestImages);
+
+public sealed record TrainingInfo(int Epochs, int BatchSize, double LearningRate, long? Seed, int Threads, double Seconds,
+                                  IReadOnlyList<EpochMetrics> History);
+
+public sealed record EpochMetrics(int Epoch, double Loss, double Accuracy, double Seconds);
+
+public sealed record MetricsInfo(double TestAccuracy, IReadOnlyList<double>? PerClassAccuracy);
+
+/// <summary>Where a model was made: host, and in Kubernetes the pod, node and namespace (downward API).</summary>
+public sealed record OriginInfo(string Host, string? Pod, string? Node, string? Namespace, string Tool)
+{
+    public static OriginInfo Current() => new(
+        Environment.MachineName,
+        Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } pod ? pod : null,
+        Environment.GetEnvironmentVariable("NODE_NAME") is { Length: > 0 } node ? node : null,
+        Environment.GetEnvironmentVariable("POD_NAMESPACE") is { Length: > 0 } ns ? ns : null,
+        $"EdgeAi.Core {typeof(OriginInfo).Assembly.GetName().Version?.ToString(3)}");
+}

@@ -1,0 +1,339 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using EdgeAi.Core.Model;
+using EdgeAi.Core.Native;
+using TorchSharp;
+using TorchSharp.PyBridge;
+
+namespace EdgeAi.Core.Store;
+
+public sealed record StoredVersion(ModelManifest Manifest, string Directory, bool IsLatest);
+
+public sealed class LoadedModel(MnistMlp model, ModelManifest manifest, string directory, double seconds) : IDisposable
+{
+    public MnistMlp Model { get; } = model;
+    public ModelManifest Manifest { get; } = manifest;
+    public string Directory { get; } = directory;
+    /// <summary>Wall time to read, verify and load the weights (the report's "no training" time).</summary>
+    public double Seconds { get; } = seconds;
+    public void Dispose() => Model.Dispose();
+}
+
+/// <summary>
+/// Versioned, immutable models on a directory that may be an NFS mount shared by many pods:
+/// <c>ROOT/NAME/v000007/{weights.safetensors,manifest.json}</c> and <c>ROOT/NAME/latest</c>.
+/// A version is assembled in a hidden staging directory and published by one rename(2), which fails if
+/// another writer took the number first; the writer then takes the next number. No locks are used.
+/// </summary>
+public sealed partial class WeightStore(string root)
+{
+    public const string EnvironmentVariable = "EDGEAI_WEIGHTS_DIR";
+    public const string ReportMountPath = "/books";
+    const string LatestFile = "latest";
+
+    [GeneratedRegex(@"^v(\d{1,9})$")]
+    private static partial Regex VersionPattern();
+
+    public string Root { get; } = Path.GetFullPath(root);
+
+    /// <summary>Older versions beyond this many are removed after a save; the latest never is.</summary>
+    public int KeepVersions { get; init; } = 20;
+
+    /// <summary><c>EDGEAI_WEIGHTS_DIR</c>, else the report's <c>/books</c> when mounted, else ~/.local/share/edgeai/books.</summary>
+    public static string DefaultRoot =>
+        Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } dir ? dir
+        : Directory.Exists(ReportMountPath) ? ReportMountPath
+        : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "edgeai", "books");
+
+    public static WeightStore Open(string? root = null) => new(string.IsNullOrWhiteSpace(root) ? DefaultRoot : root);
+
+    /// <summary>Saves <paramref name="model"/> as a new version of <paramref name="name"/> and moves latest to it.</summary>
+    public ModelManifest Save(string name, MnistMlp model, ModelManifest details)
+    {
+        ModelRef.ValidateName(name);
+        TorchNative.EnsureLoaded();
+        var modelDir = Path.Combine(Root, name);
+        return Writing(() =>
+        {
+            System.IO.Directory.CreateDirectory(modelDir);
+            Leftovers.Clean(modelDir);
+
+            var weights = SerializeWeights(model);
+            var staging = Path.Combine(modelDir, Leftovers.StagingPrefix + Leftovers.Tag());
+            System.IO.Directory.CreateDirectory(staging);
+            try
+            {
+                DurableFile.WriteNew(Path.Combine(staging, ModelManifest.WeightsFile), weights);
+                var manifest = details with
+                {
+                    FormatVersion = ModelManifest.CurrentFormat,
+                    Name = name,
+                    Architecture = MnistMlp.ArchitectureName,
+                    Tensors = MnistMlp.Tensors.Select(t => new TensorEntry(t.Name, t.Shape, "F32")).ToList(),
+                    WeightsFileName = ModelManifest.WeightsFile,
+                    WeightsSha256 = Sha256(weights),
+                    WeightsBytes = weights.Length,
+                    CreatedUtc = details.CreatedUtc == default ? DateTimeOffset.UtcNow : details.CreatedUtc,
+                };
+                manifest = Publish(modelDir, staging, manifest);
+                MoveLatestForward(modelDir);
+                Prune(modelDir);
+                return manifest;
+            }
+            finally
+            {
+                if (System.IO.Directory.Exists(staging)) System.IO.Directory.Delete(staging, recursive: true);
+            }
+        });
+    }
+
+    /// <summary>Claims the next free version number by renaming the staging directory onto it.</summary>
+    static ModelManifest Publish(string modelDir, string staging, ModelManifest manifest)
+    {
+        var manifestPath = Path.Combine(staging, ModelManifest.ManifestFile);
+        for (var attempt = 0; ; attempt++)
+        {
+            var version = Versions(modelDir).DefaultIfEmpty(0).Max() + 1;
+            manifest = manifest with { Version = version };
+            File.Delete(manifestPath);
+            DurableFile.WriteNew(manifestPath, JsonSerializer.SerializeToUtf8Bytes(manifest, ModelManifest.Json));
+            var target = VersionDirectory(modelDir, version);
+            try
+            {
+                System.IO.Directory.Move(staging, target);
+                return manifest;
+            }
+            catch (IOException) when (System.IO.Directory.Exists(target) && attempt < 1000)
+            {
+                // Another writer published this number first; take the next one.
+            }
+        }
+    }
+
+    /// <summary>
+    /// Points latest at the highest published version. Every writer does this after publishing and repeats
+    /// it until a fresh listing shows nothing newer, so the last pointer written is always the highest
+    /// version, whatever the interleaving of writers.
+    /// </summary>
+    static void MoveLatestForward(string modelDir)
+    {
+        for (var highest = Versions(modelDir).Max(); ; )
+        {
+            DurableFile.Replace(Path.Combine(modelDir, LatestFile), Encoding.ASCII.GetBytes(VersionName(highest) + "\n"));
+            var now = Versions(modelDir).Max();
+            if (now == highest) return;
+            highest = now;
+        }
+    }
+
+    void Prune(string modelDir)
+    {
+        var latest = ReadLatest(modelDir);
+        foreach (var version in Versions(modelDir).OrderDescending().Skip(KeepVersions).Where(v => v != latest))
+        {
+            var trash = Path.Combine(modelDir, Leftovers.TrashPrefix + Leftovers.Tag());
+            try
+            {
+                System.IO.Directory.Move(VersionDirectory(modelDir, version), trash);
+                System.IO.Directory.Delete(trash, recursive: true);
+            }
+            catch (IOException) { }   // pruned by another writer already
+        }
+    }
+
+    /// <summary>Loads a version (latest when none is given), after checking its checksum and tensor shapes.</summary>
+    public LoadedModel Load(ModelRef reference)
+    {
+        var clock = Stopwatch.StartNew();
+        var (manifest, directory) = ReadManifest(reference);
+        var weightsPath = Path.Combine(directory, manifest.WeightsFileName);
+        byte[] weights;
+        try
+        {
+            weights = File.ReadAllBytes(weightsPath);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new EdgeAiException($"{Describe(manifest)}: the weights file {weightsPath} is missing (was the version pruned?).", e);
+        }
+
+        var actual = Sha256(weights);
+        if (actual != manifest.WeightsSha256)
+            throw new EdgeAiException(
+                $"{Describe(manifest)} is corrupt or was tampered with: {weightsPath} has SHA-256 {actual}, but its manifest " +
+                $"records {manifest.WeightsSha256}. It was not loaded; load another version or train again.");
+
+        TorchNative.EnsureLoaded();
+        CheckTensors(manifest, weights, weightsPath);
+        var model = new MnistMlp();
+        try
+        {
+            using var stream = new MemoryStream(weights, writable: false);
+            model.load_safetensors(stream, strict: true);
+            model.eval();
+        }
+        catch (Exception e)
+        {
+            model.Dispose();
+            throw new EdgeAiException($"{Describe(manifest)}: {weightsPath} could not be read as safetensors ({e.Message}).", e);
+        }
+        return new LoadedModel(model, manifest, directory, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The manifest of a version and its directory, with the format and architecture checked.</summary>
+    public (ModelManifest Manifest, string Directory) ReadManifest(ModelRef reference)
+    {
+        var modelDir = Path.Combine(Root, reference.Name);
+        if (!System.IO.Directory.Exists(Root))
+            throw new EdgeAiException($"The weight store {Root} does not exist. Mount the shared volume there, " +
+                                      $"set {EnvironmentVariable}, or train a model first.");
+        var versions = System.IO.Directory.Exists(modelDir) ? Versions(modelDir).ToList() : [];
+        if (versions.Count == 0)
+        {
+            var models = ModelNames().ToList();
+            throw new EdgeAiException($"No model named '{reference.Name}' in the weight store {Root}. " +
+                (models.Count == 0 ? "The store is empty: train one first." : $"Models there: {string.Join(", ", models)}."));
+        }
+
+        var version = reference.Version ?? ReadLatest(modelDir) ?? versions.Max();
+        if (!versions.Contains(version))
+            throw new EdgeAiException($"Model '{reference.Name}' has no version {version} in {Root}. Versions there: " +
+                                      string.Join(", ", versions.Order().Select(VersionName)) + ".");
+
+        var directory = VersionDirectory(modelDir, version);
+        var manifestPath = Path.Combine(directory, ModelManifest.ManifestFile);
+        ModelManifest? manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllBytes(manifestPath), ModelManifest.Json);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new EdgeAiException($"{reference.Name}@{VersionName(version)} has no {ModelManifest.ManifestFile} in {directory}; " +
+                                      "it is not a complete version (was it copied by hand or pruned?).", e);
+        }
+        catch (JsonException e)
+        {
+            throw new EdgeAiException($"{manifestPath} is not valid JSON ({e.Message}); the version cannot be trusted.", e);
+        }
+        if (manifest is null) throw new EdgeAiException($"{manifestPath} is empty.");
+        if (manifest.FormatVersion != ModelManifest.CurrentFormat)
+            throw new EdgeAiException(
+                $"{manifestPath} has format version {manifest.FormatVersion}; this EdgeAi reads format {ModelManifest.CurrentFormat}. " +
+                (manifest.FormatVersion > ModelManifest.CurrentFormat ? "It was written by a newer EdgeAi: update the extension." : ""));
+        if (manifest.Architecture != MnistMlp.ArchitectureName)
+            throw new EdgeAiException($"{Describe(manifest)} is a '{manifest.Architecture}' model; this EdgeAi builds " +
+                                      $"'{MnistMlp.ArchitectureName}' and cannot load it.");
+        if (manifest.Name != reference.Name || manifest.Version != version)
+            throw new EdgeAiException($"{manifestPath} describes {manifest.Name}@{VersionName(manifest.Version)}, not " +
+                                      $"{reference.Name}@{VersionName(version)}; the store was edited by hand.");
+        return (manifest, directory);
+    }
+
+    /// <summary>Every complete version of every model (or of one), newest first.</summary>
+    public IReadOnlyList<StoredVersion> List(string? name = null)
+    {
+        if (!System.IO.Directory.Exists(Root)) return [];
+        var result = new List<StoredVersion>();
+        foreach (var model in name is null ? ModelNames() : [name])
+        {
+            var modelDir = Path.Combine(Root, model);
+            if (!System.IO.Directory.Exists(modelDir)) continue;
+            var latest = ReadLatest(modelDir);
+            foreach (var version in Versions(modelDir).OrderDescending())
+            {
+                try
+                {
+                    var (manifest, dir) = ReadManifest(new ModelRef(model, version));
+                    result.Add(new StoredVersion(manifest, dir, version == latest));
+                }
+                catch (EdgeAiException) { }   // incomplete or foreign entries are not listed
+            }
+        }
+        return result;
+    }
+
+    IEnumerable<string> ModelNames() =>
+        System.IO.Directory.EnumerateDirectories(Root).Select(Path.GetFileName).OfType<string>()
+            .Where(n => !n.StartsWith('.')).Order();
+
+    static IEnumerable<int> Versions(string modelDir) =>
+        System.IO.Directory.EnumerateDirectories(modelDir)
+            .Select(d => VersionPattern().Match(Path.GetFileName(d)))
+            .Where(m => m.Success).Select(m => int.Parse(m.Groups[1].Value));
+
+    static int? ReadLatest(string modelDir)
+    {
+        try
+        {
+            var match = VersionPattern().Match(File.ReadAllText(Path.Combine(modelDir, LatestFile)).Trim());
+            return match.Success ? int.Parse(match.Groups[1].Value) : null;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    static void CheckTensors(ModelManifest manifest, byte[] weights, string path)
+    {
+        var problems = new List<string>();
+        var expected = MnistMlp.Tensors.ToDictionary(t => t.Name, t => t.Shape);
+        var recorded = manifest.Tensors.ToDictionary(t => t.Name);
+        foreach (var (name, shape) in expected)
+        {
+            if (!recorded.TryGetValue(name, out var entry)) problems.Add($"tensor {name} is missing");
+            else if (!entry.Shape.SequenceEqual(shape))
+                problems.Add($"tensor {name} has shape [{string.Join(", ", entry.Shape)}], the model needs [{string.Join(", ", shape)}]");
+            else if (entry.Dtype != "F32") problems.Add($"tensor {name} is {entry.Dtype}, the model needs F32");
+        }
+        problems.AddRange(recorded.Keys.Except(expected.Keys).Select(n => $"tensor {n} is not part of the model"));
+
+        if (problems.Count == 0)
+        {
+            using var stream = new MemoryStream(weights, writable: false);
+            var stateDict = Safetensors.LoadStateDict(stream);
+            try
+            {
+                foreach (var (name, shape) in expected)
+                    if (!stateDict.TryGetValue(name, out var tensor)) problems.Add($"{path} lacks tensor {name}");
+                    else if (!tensor.shape.SequenceEqual(shape)) problems.Add($"{path} holds {name} with shape [{string.Join(", ", tensor.shape)}]");
+            }
+            finally
+            {
+                foreach (var tensor in stateDict.Values) tensor.Dispose();
+            }
+        }
+        if (problems.Count > 0)
+            throw new EdgeAiException($"{Describe(manifest)} does not fit the {MnistMlp.ArchitectureName} model: {string.Join("; ", problems)}.");
+    }
+
+    static byte[] SerializeWeights(MnistMlp model)
+    {
+        using var buffer = new MemoryStream();
+        model.save_safetensors(buffer, leaveOpen: true);
+        return buffer.ToArray();
+    }
+
+    T Writing<T>(Func<T> write)
+    {
+        try
+        {
+            return write();
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw new EdgeAiException(
+                $"Cannot write to the weight store {Root}: {e.Message} Check that the volume is mounted read-write and " +
+                $"writable by user '{Environment.UserName}', or set {EnvironmentVariable}. Nothing was saved; earlier versions are unchanged.", e);
+        }
+    }
+
+    static string VersionName(int version) => $"v{version:D6}";
+    static string VersionDirectory(string modelDir, int version) => Path.Combine(modelDir, VersionName(version));
+    static string Describe(ModelManifest m) => $"{m.Name}@{VersionName(m.Version)}";
+    static string Sha256(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
+}

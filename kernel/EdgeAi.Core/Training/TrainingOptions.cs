@@ -1,0 +1,39 @@
+namespace EdgeAi.Core.Training;
+
+/// <summary>Training settings; the defaults are the report's (3 epochs, batch 32 as Keras, Adam 1e-3).</summary>
+public sealed record TrainingOptions
+{
+    public const int MaxEpochs = 100, MaxThreads = 256;
+
+    public int Epochs { get; init; } = 3;
+    public int BatchSize { get; init; } = 32;
+    public double LearningRate { get; init; } = 1e-3;
+    /// <summary>Seeds initial weights and shuffling; with one thread, equal seeds give equal weights.</summary>
+    public long? Seed { get; init; }
+    /// <summary>Intra-op threads for libtorch. One is fastest for a model this small (measured: 1.85 s vs 2.84 s
+    /// for 3 epochs at batch 128 on 2 cores) and leaves the other cores to the Jupyter server and other pods.</summary>
+    public int Threads { get; init; } = 1;
+    /// <summary>How often per-batch progress is reported (the last batch of each epoch always is).</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Throws an <see cref="EdgeAiException"/> naming every bad value and its allowed range.</summary>
+    public void Validate(int trainingImages)
+    {
+        var errors = new List<string>();
+        if (Epochs is < 1 or > MaxEpochs) errors.Add($"epochs {Epochs} is outside 1-{MaxEpochs}");
+        if (BatchSize < 1 || BatchSize > trainingImages)
+            errors.Add($"batch size {BatchSize} is outside 1-{trainingImages} (the number of training images)");
+        if (!(LearningRate > 0 && LearningRate <= 1)) errors.Add($"learning rate {LearningRate} is outside (0, 1]");
+        if (Seed is < 0) errors.Add($"seed {Seed} is negative; use 0 or more");
+        if (Threads is < 1 or > MaxThreads) errors.Add($"threads {Threads} is outside 1-{MaxThreads}");
+        if (errors.Count > 0) throw new EdgeAiException("Invalid training options: " + string.Join("; ", errors) + ".");
+    }
+}
+
+/// <summary>Progress during training. <see cref="EpochCompleted"/> marks the one event at each epoch's end,
+/// whose loss and accuracy cover the whole epoch; other events carry running values for the epoch so far.</summary>
+public sealed record TrainingProgress(
+    int Epoch, int Epochs, int Batch, int BatchesPerEpoch,
+    double Loss, double Accuracy, double SamplesPerSecond, TimeSpan Eta, bool EpochCompleted);
+
+public sealed record EpochSummary(int Epoch, double Loss, double Accuracy, double Seconds);
