@@ -32,6 +32,9 @@ public sealed class DatasetLocator
     public string CacheDirectory { get; init; } = DefaultCacheDirectory;
     public string BakedDirectory { get; init; } = ImageDirectory;
     public HttpClient? Http { get; init; }
+    /// <summary>The directory named by <c>EDGEAI_DATA_DIR</c>, if set.</summary>
+    public string? EnvironmentDirectory { get; init; } =
+        Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } dir ? dir : null;
 
     public static string DefaultCacheDirectory =>
         Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg
@@ -42,8 +45,7 @@ public sealed class DatasetLocator
     public async Task<string> LocateAsync(string? explicitDirectory = null, CancellationToken cancel = default)
     {
         if (!string.IsNullOrWhiteSpace(explicitDirectory)) return RequireComplete(explicitDirectory, "--data");
-        if (Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } fromEnv)
-            return RequireComplete(fromEnv, EnvironmentVariable);
+        if (EnvironmentDirectory is { } fromEnv) return RequireComplete(fromEnv, EnvironmentVariable);
         if (IsComplete(BakedDirectory)) return BakedDirectory;
         if (IsComplete(CacheDirectory)) return CacheDirectory;
         await DownloadAsync(cancel);
@@ -80,7 +82,7 @@ public sealed class DatasetLocator
                 if (!await TryMirrorsAsync(http, file, sha, target, failures, cancel))
                     throw new EdgeAiException(
                         $"No MNIST data found and the download failed. Looked for {string.Join(", ", MnistDataset.FileStems)} " +
-                        $"(raw or .gz) in {(Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } e ? e + " (EDGEAI_DATA_DIR), " : "")}" +
+                        $"(raw or .gz) in " +
                         $"{BakedDirectory} and {CacheDirectory}; downloading {file} failed: {string.Join("; ", failures)}. " +
                         $"Copy the four files into one of those directories, or pass --data DIR / set {EnvironmentVariable}.");
             }

@@ -4,15 +4,14 @@ using System.Text;
 namespace EdgeAi.Core.Native;
 
 /// <summary>
-/// The two in-place edits of a little-endian ELF64 shared library that <see cref="TorchNative"/> needs:
-/// mark one version requirement weak (VER_FLG_WEAK, LSB "Symbol Versioning") and give the library a
-/// DT_SONAME by reusing its DT_RUNPATH entry and string. Written by hand: no .NET library edits ELF,
-/// and both edits change a few bytes without moving anything.
+/// Reads the version requirements and SONAME of a little-endian ELF64 shared library and makes one
+/// requirement weak (VER_FLG_WEAK, LSB "Symbol Versioning"), for <see cref="TorchNative"/>. Written by
+/// hand: no .NET library edits ELF, and the edit changes two bytes without moving anything.
 /// </summary>
 public static class ElfEdit
 {
     const uint ShtDynamic = 6;
-    const long DtSoname = 14, DtRunpath = 29, DtRpath = 15;
+    const long DtSoname = 14;
 
     /// <summary>The library's DT_SONAME, or null.</summary>
     public static string? ReadSoname(byte[] elf)
@@ -20,26 +19,6 @@ public static class ElfEdit
         string? soname = null;
         WalkDynamic(elf, (tag, _, stringOffset) => { if (tag == DtSoname) soname = ReadString(elf, stringOffset); });
         return soname;
-    }
-
-    /// <summary>Turns the DT_RUNPATH (or DT_RPATH) entry into DT_SONAME <paramref name="soname"/>, writing
-    /// the name over the path string, which must be longer. The copy then loses its search path, so its
-    /// dependencies must already be loaded; in exchange a load by bare name finds the copy.</summary>
-    public static void ReplaceRunpathWithSoname(byte[] elf, string soname)
-    {
-        var done = false;
-        WalkDynamic(elf, (tag, entryOffset, stringOffset) =>
-        {
-            if (done || (tag != DtRunpath && tag != DtRpath)) return;
-            var old = ReadString(elf, stringOffset);
-            if (old.Length < soname.Length)
-                throw new InvalidDataException($"run path '{old}' is shorter than '{soname}'");
-            Encoding.ASCII.GetBytes(soname).CopyTo(elf, stringOffset);
-            elf[stringOffset + soname.Length] = 0;
-            BinaryPrimitives.WriteInt64LittleEndian(elf.AsSpan(entryOffset), DtSoname);
-            done = true;
-        });
-        if (!done) throw new InvalidDataException("no DT_RUNPATH entry to reuse");
     }
 
     static void WalkDynamic(byte[] elf, Action<long, int, int> visit)

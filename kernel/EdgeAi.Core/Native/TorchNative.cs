@@ -14,8 +14,8 @@ namespace EdgeAi.Core.Native;
 /// GLIBCXX_3.4.30), and Debian 13's libstdc++ cannot be dropped in: it needs glibc 2.38.
 ///
 /// On such hosts we write a copy of the backend into a per-user cache with that one requirement marked
-/// weak and with a DT_SONAME, load libtorch and then the copy, and let TorchSharp's own loader find the
-/// copy by name. The NuGet cache, the build output and system libraries stay untouched; hosts with a
+/// weak, load libtorch and then the copy; TorchSharp's own loader, asking for the library by name, then
+/// gets the copy, which the dynamic loader matches by its SONAME. The NuGet cache, the build output and system libraries stay untouched; hosts with a
 /// newer libstdc++ (Debian 13, the container image) load TorchSharp's own file and never take this path.
 /// </summary>
 public static class TorchNative
@@ -86,7 +86,6 @@ public static class TorchNative
 
         if (ElfEdit.MarkVersionNeedWeak(bytes, MissingVersion) == 0)
             throw new EdgeAiException($"{original} failed to load for want of {MissingVersion} but does not list it; cannot repair it.");
-        ElfEdit.ReplaceRunpathWithSoname(bytes, BackendFile);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         var temp = $"{target}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         File.WriteAllBytes(temp, bytes);

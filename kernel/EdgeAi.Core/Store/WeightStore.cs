@@ -144,6 +144,35 @@ public sealed partial class WeightStore(string root)
         }
     }
 
+    /// <summary>
+    /// Saves weights made elsewhere (e.g. PyTorch's <c>safetensors.torch.save_file(model.state_dict())</c> of
+    /// nn.Sequential(Flatten, Linear(784,128), ReLU, Linear(128,128), ReLU, Linear(128,10))) as a new version.
+    /// Only safetensors is read: it holds tensors and a JSON header, nothing that executes.
+    /// </summary>
+    public ModelManifest Import(string name, string safetensorsFile, ModelManifest details)
+    {
+        byte[] weights;
+        try
+        {
+            weights = File.ReadAllBytes(safetensorsFile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new EdgeAiException($"Cannot read {safetensorsFile}: {e.Message}", e);
+        }
+        TorchNative.EnsureLoaded();
+        var draft = new ModelManifest
+        {
+            Name = name,
+            Tensors = MnistMlp.Tensors.Select(t => new TensorEntry(t.Name, t.Shape, "F32")).ToList(),
+        };
+        CheckTensors(draft, weights, safetensorsFile);
+        using var model = new MnistMlp();
+        using (var stream = new MemoryStream(weights, writable: false))
+            model.load_safetensors(stream, strict: true);
+        return Save(name, model, details);
+    }
+
     /// <summary>Loads a version (latest when none is given), after checking its checksum and tensor shapes.</summary>
     public LoadedModel Load(ModelRef reference)
     {
@@ -190,18 +219,22 @@ public sealed partial class WeightStore(string root)
         if (!System.IO.Directory.Exists(Root))
             throw new EdgeAiException($"The weight store {Root} does not exist. Mount the shared volume there, " +
                                       $"set {EnvironmentVariable}, or train a model first.");
-        var versions = System.IO.Directory.Exists(modelDir) ? Versions(modelDir).ToList() : [];
-        if (versions.Count == 0)
+        // The pointer first: it only ever names a published version, so no listing can race with it.
+        var modelExists = System.IO.Directory.Exists(modelDir);
+        var version = reference.Version
+                      ?? (modelExists ? ReadLatest(modelDir) ?? Versions(modelDir).DefaultIfEmpty(0).Max() : 0);
+        if (version == 0)
         {
             var models = ModelNames().ToList();
             throw new EdgeAiException($"No model named '{reference.Name}' in the weight store {Root}. " +
                 (models.Count == 0 ? "The store is empty: train one first." : $"Models there: {string.Join(", ", models)}."));
         }
-
-        var version = reference.Version ?? ReadLatest(modelDir) ?? versions.Max();
-        if (!versions.Contains(version))
-            throw new EdgeAiException($"Model '{reference.Name}' has no version {version} in {Root}. Versions there: " +
-                                      string.Join(", ", versions.Order().Select(VersionName)) + ".");
+        if (!System.IO.Directory.Exists(VersionDirectory(modelDir, version)))
+        {
+            var versions = modelExists ? Versions(modelDir).Order().Select(VersionName).ToList() : [];
+            throw new EdgeAiException($"Model '{reference.Name}' has no version {version} in {Root}. " +
+                (versions.Count == 0 ? "It has no versions at all." : $"Versions there: {string.Join(", ", versions)}."));
+        }
 
         var directory = VersionDirectory(modelDir, version);
         var manifestPath = Path.Combine(directory, ModelManifest.ManifestFile);
@@ -301,6 +334,7 @@ public sealed partial class WeightStore(string root)
                 foreach (var (name, shape) in expected)
                     if (!stateDict.TryGetValue(name, out var tensor)) problems.Add($"{path} lacks tensor {name}");
                     else if (!tensor.shape.SequenceEqual(shape)) problems.Add($"{path} holds {name} with shape [{string.Join(", ", tensor.shape)}]");
+                    else if (tensor.dtype != torch.ScalarType.Float32) problems.Add($"{path} holds {name} as {tensor.dtype}, the model needs Float32");
             }
             finally
             {
@@ -334,6 +368,6 @@ public sealed partial class WeightStore(string root)
 
     static string VersionName(int version) => $"v{version:D6}";
     static string VersionDirectory(string modelDir, int version) => Path.Combine(modelDir, VersionName(version));
-    static string Describe(ModelManifest m) => $"{m.Name}@{VersionName(m.Version)}";
+    static string Describe(ModelManifest m) => m.Version == 0 ? $"The weights for '{m.Name}'" : $"{m.Name}@{VersionName(m.Version)}";
     static string Sha256(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
 }
