@@ -1,0 +1,52 @@
+"""The peer of `./lab bench`: the report's MLP trained by Debian's python3-torch (with OpenBLAS as libblas.so.3,
+Debian package libopenblas0-pthread) exactly as our core trains it
+(bytes scaled to [0,1], Adam 1e-3, cross-entropy on logits, reshuffled each epoch, evaluation on the test set).
+
+  pytorch_train.py IDX_DIR EPOCHS BATCH THREADS   ->  one JSON line: seconds, accuracy, peak_rss_mb
+"""
+import gzip, json, resource, struct, sys, time
+import torch
+from torch import nn
+
+
+def read_idx(path):
+    raw = gzip.open(path).read() if path.endswith(".gz") else open(path, "rb").read()
+    dims = raw[3]
+    shape = struct.unpack(">" + "I" * dims, raw[4:4 + 4 * dims])
+    return torch.frombuffer(bytearray(raw[4 + 4 * dims:]), dtype=torch.uint8).reshape(shape)
+
+
+def main():
+    directory, epochs, batch, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    torch.set_num_threads(threads)
+    # Like our core (FlatAdam flushes values under 1e-30): subnormal floats cost PyTorch's Adam ~30% here too.
+    torch.set_flush_denormal(True)
+    torch.manual_seed(1)
+    x_train = read_idx(f"{directory}/train-images-idx3-ubyte.gz").reshape(-1, 784)
+    y_train = read_idx(f"{directory}/train-labels-idx1-ubyte.gz").long()
+    x_test = read_idx(f"{directory}/t10k-images-idx3-ubyte.gz").reshape(-1, 784)
+    y_test = read_idx(f"{directory}/t10k-labels-idx1-ubyte.gz").long()
+
+    model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 10))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    start = time.perf_counter()
+    for _ in range(epochs):
+        order = torch.randperm(len(y_train))
+        images, labels = x_train[order], y_train[order]
+        for i in range(0, len(labels), batch):
+            x = images[i:i + batch].float().div_(255)
+            loss = loss_fn(model(x), labels[i:i + batch])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    seconds = time.perf_counter() - start
+    with torch.no_grad():
+        accuracy = (model(x_test.float() / 255).argmax(1) == y_test).float().mean().item()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    blas = sorted({line.split()[-1] for line in open("/proc/self/maps") if "blas" in line})
+    print(json.dumps({"seconds": seconds, "accuracy": accuracy, "peak_rss_mb": peak, "torch": torch.__version__, "blas": blas}))
+
+
+if __name__ == "__main__":
+    main()
