@@ -1,0 +1,29 @@
+using EdgeAi.Interactive.Magics;
+using EdgeAi.Interactive.Rendering;
+using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Formatting;
+
+namespace EdgeAi.Interactive;
+
+/// <summary>Loaded by <c>#r "nuget: EdgeAi.Interactive"</c>: adds the magics and says how to start.</summary>
+public sealed class EdgeAiExtension : IKernelExtension
+{
+    public Task OnLoadAsync(Kernel kernel)
+    {
+        var target = kernel is CompositeKernel composite ? composite : kernel.RootKernel as CompositeKernel ?? (Kernel)kernel;
+        TrainMagic.Register(target);
+        LoadMagic.Register(target);
+        EvalMagic.Register(target);
+        PredictMagic.Register(target);
+        WeightsMagic.Register(target);
+        ClusterMagic.Register(target);
+
+        // plotly.js for every chart of this page (pods have no internet for a CDN); hidden, once per load.
+        KernelInvocationContext.Current?.ShowHtml(Charts.PlotlyLoader());
+        KernelInvocationContext.Current?.ShowHtml(($"<div><code>EdgeAi.Interactive</code> loaded: <code>#!mnist-train</code>, <code>#!mnist-load</code>, <code>#!mnist-eval</code>, " +
+             $"<code>#!mnist-predict</code>, <code>#!mnist-weights</code>, <code>#!cluster</code> (each takes <code>--help</code>). " +
+             $"Store <code>{Magic.Encode(Mnist.Store.Root)}</code>, data {Magic.Encode(Mnist.DataDescription)}. " +
+             "Try <code>#!mnist-train --epochs 1</code>.</div>"));
+        return Task.CompletedTask;
+    }
+}

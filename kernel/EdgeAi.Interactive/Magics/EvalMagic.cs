@@ -1,0 +1,48 @@
+using EdgeAi.Core;
+using EdgeAi.Interactive.Rendering;
+using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Directives;
+using Microsoft.DotNet.Interactive.Formatting;
+
+namespace EdgeAi.Interactive.Magics;
+
+/// <summary>#!mnist-eval: test accuracy, per-class accuracy and a confusion-matrix heatmap.</summary>
+public sealed class EvaluateMnist : MagicCommand
+{
+    public string? Data { get; set; }
+}
+
+static class EvalMagic
+{
+    public static void Register(Kernel kernel)
+    {
+        var directive = new KernelActionDirective("#!mnist-eval")
+        {
+            Description = "Evaluate the loaded or just-trained model on the test images: accuracy, per class, confusion matrix",
+            Parameters =
+            [
+                new("--data", "Directory of the MNIST IDX files (default: as for training)") { TypeHint = "DIR" },
+                Magic.HelpParameter(),
+            ],
+        };
+        Magic.Add<EvaluateMnist>(kernel, directive, async (command, context) =>
+        {
+            var model = Require.Model();
+            var lab = Mnist.ForData(command.Data);
+            await lab.DatasetAsync(context.CancellationToken);
+            var result = lab.Evaluate(model);
+            Mnist.LastEvaluation = result;
+            var perClass = string.Concat(result.PerClassAccuracy.Select((a, c) => $"<td>{c}: {a:P1}</td>"));
+            context.ShowHtml(($"<div>{Magic.Encode(Mnist.Manifest!.Name)}@v{Mnist.Manifest.Version}: test accuracy <b>{result.Accuracy:P2}</b> " +
+                             $"on {result.Count:N0} images ({result.Seconds:F3} s)<table><tr>{perClass}</tr></table></div>"));
+            var counts = Enumerable.Range(0, 10).Select(t => Enumerable.Range(0, 10).Select(p => result.Confusion[t, p]).ToArray()).ToArray();
+            context.ShowHtml(Charts.Confusion(counts, "Confusion matrix (rows: true label)"));
+        });
+    }
+}
+
+static class Require
+{
+    public static EdgeAi.Core.Model.MnistMlp Model() =>
+        Mnist.Model ?? throw new EdgeAiException("No model yet: run #!mnist-train or #!mnist-load first.");
+}

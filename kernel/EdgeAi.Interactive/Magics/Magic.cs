@@ -1,0 +1,64 @@
+using System.Text;
+using EdgeAi.Core;
+using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Commands;
+using Microsoft.DotNet.Interactive.Directives;
+using Microsoft.DotNet.Interactive.Formatting;
+
+namespace EdgeAi.Interactive.Magics;
+
+/// <summary>What every magic shares: a --help flag, and failures as one clear paragraph (never a stack trace).</summary>
+static class Magic
+{
+    public static KernelDirectiveParameter HelpParameter() =>
+        new("--help", "Show what this magic does and its options") { Flag = true };
+
+    public static void Add<TCommand>(Kernel kernel, KernelActionDirective directive, Func<TCommand, KernelInvocationContext, Task> handler)
+        where TCommand : MagicCommand
+    {
+        kernel.AddDirective<TCommand>(directive, async (command, context) =>
+        {
+            if (command.Help)
+            {
+                context.ShowHtml(Usage(directive));
+                return;
+            }
+            try
+            {
+                await handler(command, context);
+            }
+            catch (EdgeAiException e)
+            {
+                context.Fail(command, message: e.Message);
+            }
+            catch (OperationCanceledException)
+            {
+                context.Fail(command, message: $"{directive.Name} was interrupted. Nothing was saved; the weight store is unchanged.");
+            }
+            catch (Exception e)
+            {
+                context.Fail(command, message: $"{directive.Name} failed: {e.GetType().Name}: {e.Message}");
+            }
+        });
+    }
+
+    public static string Usage(KernelActionDirective directive)
+    {
+        var html = new StringBuilder($"<div><code>{directive.Name}</code>: {Encode(directive.Description)}<table>");
+        foreach (var p in directive.Parameters)
+            html.Append($"<tr><td><code>{p.Name}{(p.Flag ? "" : " " + (p.TypeHint ?? "VALUE"))}</code>{(p.AllowImplicitName ? " (name optional)" : "")}</td><td>{Encode(p.Description)}</td></tr>");
+        return html.Append("</table></div>").ToString();
+    }
+
+    public static string Encode(string? text) => System.Net.WebUtility.HtmlEncode(text ?? "");
+
+    /// <summary>Displays HTML as it is; the returned value can be updated in place.</summary>
+    public static DisplayedValue ShowHtml(this KernelInvocationContext context, string html) =>
+        KernelInvocationContextExtensions.Display(context, html.ToHtmlContent(), "text/html");
+}
+
+/// <summary>Base of the magics' commands: the shared --help flag.</summary>
+public abstract class MagicCommand : KernelDirectiveCommand
+{
+    public bool Help { get; set; }
+}

@@ -1,0 +1,93 @@
+using EdgeAi.Core;
+using EdgeAi.Core.Store;
+using EdgeAi.Core.Training;
+using EdgeAi.Interactive.Rendering;
+using Microsoft.DotNet.Interactive;
+using Microsoft.DotNet.Interactive.Directives;
+using Microsoft.DotNet.Interactive.Formatting;
+
+namespace EdgeAi.Interactive.Magics;
+
+/// <summary>#!mnist-train: train, show live progress and curves, save a new version to the shared store.</summary>
+public sealed class TrainMnist : MagicCommand
+{
+    public string? Epochs { get; set; }
+    public string? BatchSize { get; set; }
+    public string? LearningRate { get; set; }
+    public string? Seed { get; set; }
+    public string? Threads { get; set; }
+    public string? Data { get; set; }
+    public string Name { get; set; } = ModelRef.DefaultName;
+
+    internal TrainingOptions Options(List<string> errors)
+    {
+        var text = new OptionText(errors);
+        return new TrainingOptions
+        {
+            Epochs = text.Int(Epochs, "--epochs", 3, $"1-{TrainingOptions.MaxEpochs}"),
+            BatchSize = text.Int(BatchSize, "--batch-size", 32, "1 up to the number of training images"),
+            LearningRate = text.Double(LearningRate, "--learning-rate", 1e-3, "a number in (0, 1] such as 0.001"),
+            Seed = text.Long(Seed, "--seed", "a whole number from 0"),
+            Threads = text.Int(Threads, "--threads", 1, $"1-{TrainingOptions.MaxThreads}"),
+            ProgressInterval = TimeSpan.FromMilliseconds(500),
+        };
+    }
+
+    public override IEnumerable<string> GetValidationErrors(CompositeKernel kernel)
+    {
+        var errors = new List<string>();
+        var options = Options(errors);
+        if (errors.Count == 0)
+            try { options.Validate(int.MaxValue); } catch (EdgeAiException e) { errors.Add(e.Message); }
+        try { ModelRef.ValidateName(Name); } catch (EdgeAiException e) { errors.Add(e.Message); }
+        return errors;
+    }
+}
+
+static class TrainMagic
+{
+    public static void Register(Kernel kernel)
+    {
+        var directive = new KernelActionDirective("#!mnist-train")
+        {
+            Description = "Train the report's MLP on MNIST, show progress and curves, and save a new version to the shared store",
+            Parameters =
+            [
+                new("--epochs", "Passes over the training images, 1-100 (default 3)") { TypeHint = "number" },
+                new("--batch-size", "Images per step, 1 up to the training set size (default 32, as Keras)") { TypeHint = "number" },
+                new("--learning-rate", "Adam learning rate, in (0, 1] (default 0.001)") { TypeHint = "number" },
+                new("--seed", "Seed for a reproducible run (identical weights with --threads 1)") { TypeHint = "number" },
+                new("--threads", "libtorch threads, 1-256 (default 1: fastest for this model)") { TypeHint = "number" },
+                new("--data", "Directory of the MNIST IDX files (default: EDGEAI_DATA_DIR, the image's copy, or a download)") { TypeHint = "DIR" },
+                new KernelDirectiveParameter("--name", "Model name in the store (default mnist-mlp)") { TypeHint = "NAME" }
+                    .AddCompletions(() => Mnist.Store.List().Select(v => v.Manifest.Name).Distinct()),
+                Magic.HelpParameter(),
+            ],
+        };
+        Magic.Add<TrainMnist>(kernel, directive, HandleAsync);
+    }
+
+    static async Task HandleAsync(TrainMnist command, KernelInvocationContext context)
+    {
+        var cancel = context.CancellationToken;
+        var lab = Mnist.ForData(command.Data);
+        var dataset = await lab.DatasetAsync(cancel);
+        var progress = context.ShowHtml($"<div>Training on {dataset.Train.Count:N0} {Magic.Encode(dataset.Name)} images…</div>");
+
+        var saved = await Task.Run(() => lab.TrainAndSave(command.Name, command.Options([]),
+            p => progress.Update(ProgressHtml(p).ToHtmlContent()), cancel), cancel);
+        Mnist.Use(saved.Model, saved.Manifest);
+
+        var epochs = saved.Training.Epochs;
+        context.ShowHtml(Charts.TrainingCurves(epochs.Select(e => e.Epoch).ToArray(), epochs.Select(e => e.Loss).ToArray(),
+            epochs.Select(e => e.Accuracy).ToArray(), $"Training {saved.Manifest.Name}@v{saved.Manifest.Version}"));
+        context.ShowHtml($"<div>Saved <b>{Magic.Encode(saved.Manifest.Name)}@v{saved.Manifest.Version}</b> to <code>{Magic.Encode(lab.Store.Root)}</code>: " +
+            $"test accuracy <b>{saved.Evaluation.Accuracy:P2}</b>, trained in <b>{saved.Training.Seconds:F1} s</b>. " +
+            $"In C#: <code>EdgeAi.Interactive.Mnist.Model</code>.</div>");
+    }
+
+    static string ProgressHtml(TrainingProgress p) =>
+        $"<div><progress max=\"{p.Epochs * p.BatchesPerEpoch}\" value=\"{(p.Epoch - 1) * p.BatchesPerEpoch + p.Batch}\"></progress> " +
+        $"epoch {p.Epoch}/{p.Epochs}, batch {p.Batch}/{p.BatchesPerEpoch}: loss {p.Loss:F4}, accuracy {p.Accuracy:P1}, " +
+        $"{p.SamplesPerSecond:N0} images/s, ETA {p.Eta:m\\:ss}</div>";
+}

@@ -1,0 +1,67 @@
+using EdgeAi.Core;
+using EdgeAi.Core.Data;
+using EdgeAi.Core.Evaluation;
+using EdgeAi.Core.Model;
+using EdgeAi.Core.Store;
+
+namespace EdgeAi.Interactive;
+
+/// <summary>
+/// What the magics trained or loaded, for C# cells that go further:
+/// <code>
+/// #!mnist-load
+/// var model = EdgeAi.Interactive.Mnist.Model;        // an EdgeAi.Core.Model.MnistMlp (a TorchSharp module)
+/// var probabilities = EdgeAi.Interactive.Mnist.Lab.Predict(model, 0, 5);
+/// </code>
+/// </summary>
+public static class Mnist
+{
+    static Lab? lab;
+    static string? storeDirectory, dataDirectory;
+
+    /// <summary>The trained or loaded model, or null before the first #!mnist-train / #!mnist-load.</summary>
+    public static MnistMlp? Model { get; private set; }
+
+    /// <summary>The manifest of <see cref="Model"/>: version, who trained it where, metrics.</summary>
+    public static ModelManifest? Manifest { get; private set; }
+
+    /// <summary>The last #!mnist-eval result.</summary>
+    public static EvaluationResult? LastEvaluation { get; internal set; }
+
+    /// <summary>The core's facade over the shared store and the data; the same one the magics use.</summary>
+    public static Lab Lab => lab ??= new Lab(WeightStore.Open(storeDirectory), dataDirectory);
+
+    /// <summary>The weight store in use (EDGEAI_WEIGHTS_DIR, /books when mounted, or a per-user folder).</summary>
+    public static WeightStore Store => Lab.Store;
+
+    /// <summary>Switches store and/or data directory for this kernel (null keeps the default).</summary>
+    public static void Configure(string? store = null, string? data = null)
+    {
+        storeDirectory = store;
+        dataDirectory = data;
+        lab = null;
+    }
+
+    /// <summary>Forgets (and frees) the current model, as a restarted kernel would have none.</summary>
+    public static void Unload()
+    {
+        Model?.Dispose();
+        Model = null;
+        Manifest = null;
+        LastEvaluation = null;
+    }
+
+    /// <summary>The lab for one magic: the session's, or one reading another data directory.</summary>
+    internal static Lab ForData(string? data) =>
+        string.IsNullOrWhiteSpace(data) || data == dataDirectory ? Lab : new Lab(Lab.Store, data);
+
+    internal static string DataDescription =>
+        dataDirectory ?? Environment.GetEnvironmentVariable(DatasetLocator.EnvironmentVariable) ?? "found on first use (EDGEAI_DATA_DIR, the image's copy, or a download)";
+
+    internal static void Use(MnistMlp model, ModelManifest manifest)
+    {
+        if (!ReferenceEquals(Model, model)) Model?.Dispose();
+        Model = model;
+        Manifest = manifest;
+    }
+}

@@ -1,0 +1,88 @@
+using EdgeAi.Core.Store;
+using EdgeAi.Interactive.Tests.Support;
+using Microsoft.DotNet.Interactive.Commands;
+
+namespace EdgeAi.Interactive.Tests.Magics;
+
+public sealed class TrainMagicTests
+{
+    [Fact]
+    public async Task TrainingUpdatesOneProgressDisplayDrawsCurvesAndSaves()
+    {
+        await using var session = await KernelSession.StartAsync();
+        var cell = await session.RunAsync("#!mnist-train --epochs 2 --batch-size 16 --seed 3");
+        Assert.True(cell.Succeeded, cell.Error);
+        Assert.True(cell.Updates >= 2, $"progress was updated {cell.Updates} times");
+        Assert.Contains(cell.Html, h => h.Contains("epoch 2/2") && h.Contains("images/s") && h.Contains("ETA"));
+        Assert.Contains(cell.Html, h => h.Contains("class=\"edgeai-plotly\"") && h.Contains("\"accuracy\"") && h.Contains("Plotly.newPlot"));
+        var summary = Assert.Single(cell.Html, h => h.Contains("Saved <b>mnist-mlp@v1</b>"));
+        Assert.Matches(@"test accuracy <b>(9\d|8\d)\.\d\d", summary.Replace(" %", ""));
+
+        var stored = new WeightStore(session.Store).List();
+        Assert.Equal(2, Assert.Single(stored).Manifest.Training!.Epochs);
+    }
+
+    [Fact]
+    public async Task TheTrainedModelIsReachableFromTheNextCSharpCell()
+    {
+        await using var session = await KernelSession.StartAsync();
+        Assert.True((await session.RunAsync("#!mnist-train --epochs 1 --name digits")).Succeeded);
+        var cell = await session.RunAsync(
+            "var p = EdgeAi.Interactive.Mnist.Lab.Predict(EdgeAi.Interactive.Mnist.Model!, 0, 3);\n" +
+            "$\"{EdgeAi.Interactive.Mnist.Manifest!.Name} {p.Count} {p.All(x => x.Probabilities.Length == 10)}\"");
+        Assert.True(cell.Succeeded, cell.Error);
+        Assert.Equal("digits 3 True", cell.ReturnValue);
+    }
+
+    [Theory]
+    [InlineData("--epochs 0", "epochs 0 is outside 1-100")]
+    [InlineData("--learning-rate 5", "learning rate 5 is outside (0, 1]")]
+    [InlineData("--threads 0", "threads 0 is outside 1-256")]
+    [InlineData("--batch-size 60001", "batch size 60001 is outside 1-8000")]
+    [InlineData("--name ../../etc", "Model name '../../etc' is not allowed")]
+    [InlineData("--data /nonexistent", "'/nonexistent' (from --data) does not exist")]
+    public async Task BadOptionsAreNamedAndTheKernelCarriesOn(string options, string message)
+    {
+        await using var session = await KernelSession.StartAsync();
+        var cell = await session.RunAsync($"#!mnist-train {options}");
+        Assert.False(cell.Succeeded);
+        Assert.Contains(message, cell.Error);
+        Assert.DoesNotContain("   at ", cell.Error);   // no stack trace
+        Assert.Empty(new WeightStore(session.Store).List());
+        Assert.Equal("2", (await session.RunAsync("1 + 1")).ReturnValue);
+    }
+
+    [Fact]
+    public async Task ANonNumberIsRefusedByTheParser()
+    {
+        await using var session = await KernelSession.StartAsync();
+        var cell = await session.RunAsync("#!mnist-train --epochs three");
+        Assert.Contains("--epochs 'three' is not a whole number; use 1-100", cell.Error);
+    }
+
+    [Fact]
+    public async Task InterruptingTrainingSavesNothingAndKeepsThePreviousVersion()
+    {
+        await using var session = await KernelSession.StartAsync();
+        Assert.True((await session.RunAsync("#!mnist-train --epochs 1")).Succeeded);
+
+        var training = session.RunAsync("#!mnist-train --epochs 50 --batch-size 8");
+        await Task.Delay(1500);
+        await session.Kernel.SendAsync(new Cancel());
+        var cell = await training;
+        Assert.Contains("cancel", cell.Error, StringComparison.OrdinalIgnoreCase);
+        var versions = new WeightStore(session.Store).List();
+        Assert.Equal(1, Assert.Single(versions).Manifest.Version);
+        Assert.Equal("2", (await session.RunAsync("1 + 1")).ReturnValue);
+    }
+
+    [Fact]
+    public async Task AnUnwritableStoreIsExplained()
+    {
+        await using var session = await KernelSession.StartAsync();
+        Mnist.Configure(store: "/proc/edgeai-books", data: session.Data);
+        var cell = await session.RunAsync("#!mnist-train --epochs 1");
+        Assert.Contains("Cannot write to the weight store /proc/edgeai-books", cell.Error);
+        Assert.Contains("Nothing was saved", cell.Error);
+    }
+}

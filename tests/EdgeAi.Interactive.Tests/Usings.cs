@@ -1,0 +1,4 @@
+global using Xunit;
+
+// The magics keep one session per kernel process (EdgeAi.Interactive.Mnist), as a notebook does.
+[assembly: CollectionBehavior(CollectionBehavior.CollectionPerAssembly)]
