@@ -17,6 +17,8 @@ public sealed class EdgeAiExtension : IKernelExtension
         PredictMagic.Register(target);
         WeightsMagic.Register(target);
         ClusterMagic.Register(target);
+        Formatter.Register<PlotHtml>((plot, writer) => writer.Write(plot.Html), "text/html");
+        Formatter.SetPreferredMimeTypesFor(typeof(PlotHtml), "text/html");
 
         // plotly.js for every chart of this page (pods have no internet for a CDN); hidden, once per load.
         KernelInvocationContext.Current?.ShowHtml(Charts.PlotlyLoader());
