@@ -24,12 +24,15 @@ public sealed record ModelManifest
     public OriginInfo Origin { get; init; } = OriginInfo.Current();
     public DateTimeOffset CreatedUtc { get; init; }
 
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    };
+    /// <summary>camelCase, indented, nulls left out; source-generated, so trimmed and AOT apps (a file-based
+    /// <c>dotnet run</c> script disables reflection-based JSON) read and write manifests too.</summary>
+    public static JsonSerializerOptions Json => ManifestJson.Default.Options;
 }
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true,
+                             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ModelManifest))]
+internal sealed partial class ManifestJson : JsonSerializerContext;
 
 public sealed record TensorEntry(string Name, long[] Shape, string Dtype);
 

@@ -99,7 +99,7 @@ public sealed partial class WeightStore(string root)
             var version = Versions(modelDir).DefaultIfEmpty(0).Max() + 1;
             manifest = manifest with { Version = version };
             File.Delete(manifestPath);
-            DurableFile.WriteNew(manifestPath, JsonSerializer.SerializeToUtf8Bytes(manifest, ModelManifest.Json));
+            DurableFile.WriteNew(manifestPath, JsonSerializer.SerializeToUtf8Bytes(manifest, ManifestJson.Default.ModelManifest));
             var target = VersionDirectory(modelDir, version);
             try
             {
@@ -241,7 +241,7 @@ public sealed partial class WeightStore(string root)
         ModelManifest? manifest;
         try
         {
-            manifest = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllBytes(manifestPath), ModelManifest.Json);
+            manifest = JsonSerializer.Deserialize(File.ReadAllBytes(manifestPath), ManifestJson.Default.ModelManifest);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

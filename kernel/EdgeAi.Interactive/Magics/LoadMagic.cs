@@ -14,7 +14,7 @@ public sealed class LoadMnist : MagicCommand
     {
         var errors = new List<string>();
         try { ModelRef.Parse(Model); } catch (EdgeAi.Core.EdgeAiException e) { errors.Add(e.Message); }
-        return errors;
+        return Magic.AllAtOnce(errors);
     }
 }
 

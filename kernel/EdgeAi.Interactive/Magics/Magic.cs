@@ -50,6 +50,9 @@ static class Magic
         return html.Append("</table></div>").ToString();
     }
 
+    /// <summary>The kernel reports only the first validation error, so every problem goes into one message.</summary>
+    public static IEnumerable<string> AllAtOnce(List<string> errors) => errors.Count == 0 ? [] : [string.Join(" ", errors)];
+
     public static string Encode(string? text) => System.Net.WebUtility.HtmlEncode(text ?? "");
 
     /// <summary>Displays HTML as it is; the returned value can be updated in place.</summary>

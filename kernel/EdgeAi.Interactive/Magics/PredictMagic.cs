@@ -27,7 +27,7 @@ public sealed class PredictMnist : MagicCommand
         var (index, count) = Range(errors);
         if (index < 0) errors.Add($"--index {index} is negative; test images are numbered from 0.");
         if (count is < 1 or > Lab.MaxPredictions) errors.Add($"--count {count} is outside 1-{Lab.MaxPredictions}.");
-        return errors;
+        return Magic.AllAtOnce(errors);
     }
 }
 

@@ -36,11 +36,10 @@ public sealed class TrainMnist : MagicCommand
     public override IEnumerable<string> GetValidationErrors(CompositeKernel kernel)
     {
         var errors = new List<string>();
-        var options = Options(errors);
-        if (errors.Count == 0)
-            try { options.Validate(int.MaxValue); } catch (EdgeAiException e) { errors.Add(e.Message); }
+        var options = Options(errors);   // a value that is not a number is replaced by its default here
+        try { options.Validate(int.MaxValue); } catch (EdgeAiException e) { errors.Add(e.Message); }
         try { ModelRef.ValidateName(Name); } catch (EdgeAiException e) { errors.Add(e.Message); }
-        return errors;
+        return Magic.AllAtOnce(errors);
     }
 }
 

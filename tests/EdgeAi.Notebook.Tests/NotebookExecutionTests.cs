@@ -1,0 +1,68 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using EdgeAi.Notebook.Tests.Support;
+
+namespace EdgeAi.Notebook.Tests;
+
+/// <summary>The report's two notebooks (and the cluster one) executed in the real kernel.</summary>
+public sealed class NotebookExecutionTests(ExecutedNotebooks executed)
+{
+    static double Percent(string html, string pattern) =>
+        double.Parse(Regex.Match(html, pattern).Groups[1].Value, CultureInfo.InvariantCulture) / 100;
+
+    [Fact]
+    public void TrainingNotebookTrainsChartsAndSavesTwoVersions()
+    {
+        var nb = executed.Open("mnist_training.ipynb");
+        var load = nb.CodeCell("#r \"nuget: EdgeAi.Interactive\"");
+        Assert.Contains(ExecutedNotebook.Outputs(load, "text/html"), h => h.Contains("EdgeAi.Interactive</code> loaded"));
+
+        var train = nb.CodeCell("#!mnist-train");
+        var html = ExecutedNotebook.Outputs(train, "text/html");
+        Assert.Contains(html, h => h.Contains("class=\"edgeai-plotly\"") && h.Contains("Plotly.newPlot"));
+        var saved = Assert.Single(html, h => h.Contains("Saved <b>mnist-mlp@v1</b>"));
+        Assert.True(Percent(saved, @"test accuracy <b>([\d.]+) %") >= 0.84, saved);
+
+        var api = nb.CodeCell("using EdgeAi.Core.Training;");
+        Assert.Contains(ExecutedNotebook.Outputs(api, "text/plain"), t => t.StartsWith("saved mnist-mlp@v2"));
+        Assert.True(Directory.Exists(Path.Combine(executed.Store, "mnist-mlp", "v000002")));
+    }
+
+    [Fact]
+    public void PredictionNotebookLoadsTheSharedWeightsAndShowsDigits()
+    {
+        var nb = executed.Open("mnist_prediction.ipynb");
+        var load = Assert.Single(ExecutedNotebook.Outputs(nb.CodeCell("#!mnist-load"), "text/html"));
+        Assert.Contains("mnist-mlp@v2", load);
+        Assert.Contains("verified", load);
+
+        var eval = ExecutedNotebook.Outputs(nb.CodeCell("#!mnist-eval"), "text/html");
+        Assert.True(Percent(eval[0], @"test accuracy <b>([\d.]+) %") >= 0.84, eval[0]);
+        Assert.Contains(eval, h => h.Contains("\"heatmap\""));
+
+        var predict = ExecutedNotebook.Outputs(nb.CodeCell("#!mnist-predict"), "text/html");
+        Assert.Equal(8, Regex.Matches(predict[0], "<img src=\"data:image/png;base64,").Count);
+        Assert.Contains(predict, h => h.Contains("edgeai-plotly") && h.Contains("\"bar\""));
+
+        var api = Assert.Single(ExecutedNotebook.Outputs(nb.CodeCell("using EdgeAi.Core.Evaluation;"), "text/plain"));
+        Assert.Matches(@"x_test\[0\]: predicted \d", api);
+    }
+
+    [Fact]
+    public void ClusterNotebookSaysWhereItRunsAndChartsTrainingAgainstLoading()
+    {
+        var nb = executed.Open("cluster.ipynb");
+        Assert.Contains("Not running in a Kubernetes cluster", Assert.Single(ExecutedNotebook.Outputs(nb.CodeCell("#!cluster"), "text/html")));
+        var chart = Assert.Single(ExecutedNotebook.Outputs(nb.CodeCell("EdgeAi.Interactive.Plots"), "text/html"));
+        Assert.Contains("train (from the manifest)", chart);
+        Assert.Contains("load (measured now)", chart);
+    }
+
+    [Fact]
+    public void ExecutedCopiesKeepTheNotebooksNames()
+    {
+        _ = executed.Open("mnist_training.ipynb");
+        Assert.Equal(["cluster.ipynb", "mnist_prediction.ipynb", "mnist_training.ipynb"],
+                     Directory.GetFiles(executed.Output).Select(Path.GetFileName).Order());
+    }
+}

@@ -1,0 +1,25 @@
+using System.Text.Json.Nodes;
+using EdgeAi.Core.Tests.Support;
+
+namespace EdgeAi.Notebook.Tests;
+
+public sealed class SavedNotebookTests
+{
+    public static TheoryData<string> Notebooks() =>
+        new(Directory.GetFiles(Path.Combine(RealData.RepositoryRoot, "notebooks"), "*.ipynb").Select(Path.GetFileName)!);
+
+    [Theory]
+    [MemberData(nameof(Notebooks))]
+    public void NotebooksAreCommittedWithoutOutputsAndStartByLoadingTheExtension(string name)
+    {
+        var nb = JsonNode.Parse(File.ReadAllText(Path.Combine(RealData.RepositoryRoot, "notebooks", name)))!;
+        var code = nb["cells"]!.AsArray().Where(c => (string)c!["cell_type"]! == "code").ToList();
+        Assert.All(code, c =>
+        {
+            Assert.Empty(c!["outputs"]!.AsArray());
+            Assert.Null(c["execution_count"]);
+        });
+        Assert.Equal("#r \"nuget: EdgeAi.Interactive\"", string.Concat(code[0]!["source"]!.AsArray().Select(l => (string)l!)).Trim());
+        Assert.Equal("edgeai-csharp", (string)nb["metadata"]!["kernelspec"]!["name"]!);
+    }
+}
