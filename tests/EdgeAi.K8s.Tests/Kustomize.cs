@@ -1,0 +1,57 @@
+using System.Diagnostics;
+using EdgeAi.Core.Tests.Support;
+using k8s;
+using k8s.Models;
+
+namespace EdgeAi.K8s.Tests;
+
+/// <summary>A kustomization built as `kubectl kustomize` builds it, and its objects.</summary>
+public sealed class Built
+{
+    public static readonly string[] Overlays = ["base", "overlays/rpi", "overlays/traefik", "overlays/gateway-api", "overlays/small", "jobs/training"];
+    static readonly Dictionary<string, Built> cache = [];
+
+    public string Yaml { get; }
+    public IReadOnlyList<object> Objects { get; }
+
+    Built(string yaml)
+    {
+        Yaml = yaml;
+        // Strict: an unknown field (a typo such as `replica:`) fails. Gateway API kinds are not in the client's
+        // type map; the schema test covers them.
+        var core = string.Join("\n---\n", yaml.Split("\n---\n").Where(d => !d.Contains("apiVersion: gateway.networking.k8s.io")));
+        Objects = KubernetesYaml.LoadAllFromString(core, null, strict: true);
+    }
+
+    public static Built Of(string kustomization)
+    {
+        lock (cache)
+        {
+            if (!cache.TryGetValue(kustomization, out var built))
+                cache[kustomization] = built = new Built(Run("kubectl", ["kustomize", Path.Combine(RealData.RepositoryRoot, "k8s", kustomization)]));
+            return built;
+        }
+    }
+
+    public T Single<T>(string? name = null) => Objects.OfType<T>().Single(o => name is null || ((IKubernetesObject<V1ObjectMeta>)o!).Metadata.Name == name);
+    public V1Deployment Deployment => Single<V1Deployment>("edgeai-lab");
+    public V1Container Jupyter => Deployment.Spec.Template.Spec.Containers.Single();
+
+    public static string Run(string file, string[] arguments, string? input = null)
+    {
+        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = input is not null };
+        foreach (var a in arguments) info.ArgumentList.Add(a);
+        using var process = Process.Start(info)!;
+        if (input is not null)
+        {
+            process.StandardInput.Write(input);
+            process.StandardInput.Close();
+        }
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} exited {process.ExitCode}:\n{output.Result}\n{errors.Result}");
+        return output.Result;
+    }
+}

@@ -1,0 +1,146 @@
+using k8s.Models;
+
+namespace EdgeAi.K8s.Tests;
+
+/// <summary>The report's topology, corrected and secured, as built output.</summary>
+public sealed class PolicyTests
+{
+    static readonly Built Base = Built.Of("base");
+
+    [Fact]
+    public void TheBaseIsTheReportsTopology()
+    {
+        Assert.Equal(2, Base.Deployment.Spec.Replicas);
+        var resources = Base.Jupyter.Resources;
+        Assert.Equal("2Gi", resources.Requests["memory"].ToString());
+        Assert.Equal("2Gi", resources.Limits["memory"].ToString());
+        Assert.Equal(8888, Base.Jupyter.Ports.Single().ContainerPort);
+        Assert.Equal("/books", Base.Jupyter.VolumeMounts.Single(m => m.Name == "books").MountPath);
+        Assert.Equal(8888, Base.Single<V1Service>("edgeai-lab").Spec.Ports.Single().Port);
+
+        var pv = Base.Single<V1PersistentVolume>("edgeai-books");
+        Assert.Equal(["ReadWriteMany"], pv.Spec.AccessModes);
+        Assert.Equal("192.168.1.10", pv.Spec.Nfs.Server);   // from the nfs-export values
+        Assert.Equal("/srv/nfs/books", pv.Spec.Nfs.Path);
+        var pvc = Base.Single<V1PersistentVolumeClaim>("edgeai-books");
+        Assert.Equal(["ReadWriteMany"], pvc.Spec.AccessModes);
+        Assert.Equal("edgeai-books", Base.Deployment.Spec.Template.Spec.Volumes.Single(v => v.Name == "books").PersistentVolumeClaim.ClaimName);
+        Assert.DoesNotContain(Base.Objects, o => o is V1ConfigMap);   // the NFS values are local config only
+    }
+
+    [Theory]
+    [InlineData("base")]
+    [InlineData("overlays/rpi")]
+    [InlineData("overlays/traefik")]
+    [InlineData("overlays/gateway-api")]
+    [InlineData("overlays/small")]
+    public void PodsMeetPodSecurityRestrictedAndTheTokenComesFromASecret(string kustomization)
+    {
+        var built = Built.Of(kustomization);
+        var pod = built.Deployment.Spec.Template.Spec;
+        Assert.True(pod.SecurityContext.RunAsNonRoot);
+        Assert.Equal(1000, pod.SecurityContext.RunAsUser);
+        Assert.Equal("RuntimeDefault", pod.SecurityContext.SeccompProfile.Type);
+        var container = built.Jupyter.SecurityContext;
+        Assert.False(container.AllowPrivilegeEscalation);
+        Assert.True(container.ReadOnlyRootFilesystem);
+        Assert.Equal(["ALL"], container.Capabilities.Drop);
+        Assert.Null(container.Capabilities.Add);
+        Assert.Null(container.Privileged);
+
+        var token = built.Jupyter.Env.Single(e => e.Name == "JUPYTER_TOKEN");
+        Assert.Null(token.Value);
+        Assert.Equal("edgeai-lab-token", token.ValueFrom.SecretKeyRef.Name);
+        Assert.NotEqual(true, token.ValueFrom.SecretKeyRef.Optional);
+        Assert.Equal("/api", built.Jupyter.ReadinessProbe.HttpGet.Path);
+        Assert.NotNull(built.Jupyter.LivenessProbe);
+    }
+
+    [Theory]
+    [InlineData("base")]
+    [InlineData("overlays/rpi")]
+    [InlineData("overlays/traefik")]
+    [InlineData("overlays/gateway-api")]
+    [InlineData("overlays/small")]
+    [InlineData("jobs/training")]
+    public void ImagesArePinned(string kustomization)
+    {
+        foreach (var image in Built.Of(kustomization).Yaml.Split('\n').Where(l => l.TrimStart().StartsWith("image:")).Select(l => l.Split("image:")[1].Trim()))
+        {
+            Assert.Matches(@":[0-9][\w.-]*$", image);
+            Assert.DoesNotContain(":latest", image);
+        }
+    }
+
+    [Fact]
+    public void TheNginxIngressKeepsSessionsAndWebSocketsAndDoesNotRewrite()
+    {
+        var ingress = Base.Single<V1Ingress>("edgeai-lab");
+        Assert.Equal("nginx", ingress.Spec.IngressClassName);
+        var a = ingress.Metadata.Annotations;
+        Assert.Equal("cookie", a["nginx.ingress.kubernetes.io/affinity"]);
+        Assert.Equal("persistent", a["nginx.ingress.kubernetes.io/affinity-mode"]);
+        Assert.Equal("/", a["nginx.ingress.kubernetes.io/session-cookie-path"]);
+        Assert.True(a.ContainsKey("nginx.ingress.kubernetes.io/session-cookie-name"));
+        Assert.Equal("3600", a["nginx.ingress.kubernetes.io/proxy-read-timeout"]);
+        Assert.Equal("3600", a["nginx.ingress.kubernetes.io/proxy-send-timeout"]);
+        Assert.True(a.ContainsKey("nginx.ingress.kubernetes.io/proxy-body-size"));
+        Assert.DoesNotContain(a.Keys, k => k.Contains("rewrite-target"));
+        Assert.Equal("/", ingress.Spec.Rules.Single().Http.Paths.Single().Path);
+    }
+
+    [Fact]
+    public void TheRoleOnlyReadsWhatClusterNeeds()
+    {
+        var rules = Base.Single<V1Role>("edgeai-lab-cluster-view").Rules;
+        var granted = rules.SelectMany(r => r.ApiGroups.SelectMany(g => r.Resources.SelectMany(res => r.Verbs.Select(v => $"{g}/{res}:{v}")))).Order();
+        Assert.Equal(["/persistentvolumeclaims:get", "/pods:get", "/pods:list", "apps/deployments:get"], granted);
+        var binding = Base.Single<V1RoleBinding>("edgeai-lab-cluster-view");
+        Assert.Equal("edgeai-lab", binding.Subjects.Single().Name);
+        Assert.Equal("Role", binding.RoleRef.Kind);
+        Assert.Equal("edgeai-lab", Base.Deployment.Spec.Template.Spec.ServiceAccountName);
+    }
+
+    [Fact]
+    public void OnlyTheIngressControllerReachesJupyter()
+    {
+        var policy = Base.Single<V1NetworkPolicy>("edgeai-lab-from-ingress");
+        Assert.Equal(["Ingress"], policy.Spec.PolicyTypes);
+        var rule = policy.Spec.Ingress.Single();
+        Assert.Equal("ingress-nginx", rule.FromProperty.Single().NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"]);
+        Assert.Equal("8888", rule.Ports.Single().Port.Value);
+    }
+
+    [Fact]
+    public void OverlaysChangeWhatTheyAreFor()
+    {
+        var rpi = Built.Of("overlays/rpi");
+        Assert.Equal("arm64", rpi.Deployment.Spec.Template.Spec.NodeSelector["kubernetes.io/arch"]);
+        Assert.EndsWith("-arm64", rpi.Jupyter.Image);
+
+        var traefik = Built.Of("overlays/traefik");
+        Assert.Equal("traefik", traefik.Single<V1Ingress>("edgeai-lab").Spec.IngressClassName);
+        Assert.Equal("true", traefik.Single<V1Service>("edgeai-lab").Metadata.Annotations["traefik.ingress.kubernetes.io/service.sticky.cookie"]);
+
+        var gateway = Built.Of("overlays/gateway-api");
+        Assert.Empty(gateway.Objects.OfType<V1Ingress>());
+        Assert.Contains("sessionPersistence:", gateway.Yaml);
+        Assert.Contains("type: Cookie", gateway.Yaml);
+
+        var small = Built.Of("overlays/small");
+        Assert.Equal(3, small.Deployment.Spec.Replicas);
+        Assert.Equal("1Gi", small.Jupyter.Resources.Limits["memory"].ToString());
+    }
+
+    [Fact]
+    public void TheTrainingJobWritesToTheSharedClaimHeadless()
+    {
+        var job = Built.Of("jobs/training").Single<V1Job>("edgeai-train");
+        var container = job.Spec.Template.Spec.Containers.Single();
+        Assert.Equal(["edgeai", "train", "--store", "/books", "--epochs", "3", "--batch-size", "32"], container.Command);
+        Assert.Equal("edgeai-books", job.Spec.Template.Spec.Volumes.Single(v => v.Name == "books").PersistentVolumeClaim.ClaimName);
+        Assert.Equal("Never", job.Spec.Template.Spec.RestartPolicy);
+        Assert.True(job.Spec.Template.Spec.SecurityContext.RunAsNonRoot);
+        Assert.False(container.SecurityContext.AllowPrivilegeEscalation);
+    }
+}
