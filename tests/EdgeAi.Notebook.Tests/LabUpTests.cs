@@ -17,7 +17,7 @@ public sealed class LabUpTests : IDisposable
     public void Dispose() => temp.Dispose();
 
     [Fact]
-    public async Task ServesWithTokenRunsAMagicInOurKernelAndStopsEverything()
+    public async Task ServesWithTokenTrainsInOneKernelPredictsInAnotherAndStopsEverything()
     {
         var port = FreePort();
         var info = Lab.Start(temp.Combine("books"), "up", "--port", port.ToString());
@@ -42,16 +42,17 @@ public sealed class LabUpTests : IDisposable
             var specs = await http.GetFromJsonAsync<JsonObject>($"api/kernelspecs?token={Token}");
             Assert.NotNull(specs!["kernelspecs"]!["edgeai-csharp"]);
 
-            var created = await http.PostAsJsonAsync($"api/kernels?token={Token}", new { name = "edgeai-csharp" });
-            created.EnsureSuccessStatusCode();
-            var kernelId = (string)(await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
-
-            using var socket = new ClientWebSocket();
-            await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/api/kernels/{kernelId}/channels?token={Token}"), CancellationToken.None);
+            using var trainer = await OpenKernel(http, port);
             // A cell's magics are parsed before it runs, so the extension is loaded in a cell of its own.
-            Assert.Contains(await Execute(socket, "#r \"nuget: EdgeAi.Interactive\""), o => o.Contains("EdgeAi.Interactive</code> loaded"));
-            var outputs = await Execute(socket, "#!mnist-weights");
-            Assert.Contains(outputs, o => o.Contains("No models in") && o.Contains(temp.Combine("books")));
+            Assert.Contains(await Execute(trainer, "#r \"nuget: EdgeAi.Interactive\""), o => o.Contains("EdgeAi.Interactive</code> loaded"));
+            Assert.Contains(await Execute(trainer, "#!mnist-weights"), o => o.Contains("No models in") && o.Contains(temp.Combine("books")));
+            Assert.Contains(await Execute(trainer, "#!mnist-train --epochs 1 --seed 5"), o => o.Contains("Saved <b>mnist-mlp@v1</b>"));
+
+            // The report's second notebook, in a second kernel: load the weights the first one wrote, predict.
+            using var predictor = await OpenKernel(http, port);
+            await Execute(predictor, "#r \"nuget: EdgeAi.Interactive\"");
+            Assert.Contains(await Execute(predictor, "#!mnist-load"), o => o.Contains("mnist-mlp@v1"));
+            Assert.Contains(await Execute(predictor, "#!mnist-predict --count 2"), o => o.Contains("data:image/png;base64,"));
             descendants.UnionWith(Descendants(lab.Id));
             Assert.Contains(descendants, pid => CommandLine(pid).Contains("Microsoft.DotNet.Interactive.App.dll"));
         }
@@ -63,6 +64,16 @@ public sealed class LabUpTests : IDisposable
         await Task.Delay(1000);
         Assert.DoesNotContain(descendants, IsAlive);
         Assert.True(FreePortIs(port), $"port {port} still in use");
+    }
+
+    static async Task<ClientWebSocket> OpenKernel(HttpClient http, int port)
+    {
+        var created = await http.PostAsJsonAsync($"api/kernels?token={Token}", new { name = "edgeai-csharp" });
+        created.EnsureSuccessStatusCode();
+        var kernelId = (string)(await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
+        var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/api/kernels/{kernelId}/channels?token={Token}"), CancellationToken.None);
+        return socket;
     }
 
     static async Task WaitForServer(HttpClient http, Process lab, StringBuilder log)
