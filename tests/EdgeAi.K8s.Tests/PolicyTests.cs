@@ -7,6 +7,9 @@ public sealed class PolicyTests
 {
     static readonly Built Base = Built.Of("base");
 
+    public static TheoryData<string> AllKustomizations() => new(Built.Overlays);
+    public static TheoryData<string> LabKustomizations() => new(Built.Overlays.Where(o => o != "jobs/training"));
+
     [Fact]
     public void TheBaseIsTheReportsTopology()
     {
@@ -29,11 +32,7 @@ public sealed class PolicyTests
     }
 
     [Theory]
-    [InlineData("base")]
-    [InlineData("overlays/rpi")]
-    [InlineData("overlays/traefik")]
-    [InlineData("overlays/gateway-api")]
-    [InlineData("overlays/small")]
+    [MemberData(nameof(LabKustomizations))]
     public void PodsMeetPodSecurityRestrictedAndTheTokenComesFromASecret(string kustomization)
     {
         var built = Built.Of(kustomization);
@@ -57,12 +56,7 @@ public sealed class PolicyTests
     }
 
     [Theory]
-    [InlineData("base")]
-    [InlineData("overlays/rpi")]
-    [InlineData("overlays/traefik")]
-    [InlineData("overlays/gateway-api")]
-    [InlineData("overlays/small")]
-    [InlineData("jobs/training")]
+    [MemberData(nameof(AllKustomizations))]
     public void ImagesArePinned(string kustomization)
     {
         foreach (var image in Built.Of(kustomization).Yaml.Split('\n').Where(l => l.TrimStart().StartsWith("image:")).Select(l => l.Split("image:")[1].Trim()))
