@@ -50,6 +50,16 @@ public sealed class LabUpTests : IDisposable
             Assert.Contains(training, o => o.Contains("Saved <b>mnist-mlp@v1</b>"));
             Assert.Contains(training, o => o.Contains("class=\"edgeai-plotly\"") && o.Contains("Plotly.newPlot"));
 
+            // Jupyter's interrupt (the stop button) ends a long training run; nothing is saved; the kernel goes on.
+            var interrupted = ExecuteAsync(trainer, "#!mnist-train --epochs 50 --batch-size 8");
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            (await http.PostAsync($"api/kernels/{trainer.Id}/interrupt?token={Token}", null)).EnsureSuccessStatusCode();
+            var (status, messages) = await interrupted;
+            Assert.Equal("error", status);
+            Assert.Contains(messages, m => m.Contains("#!mnist-train was interrupted. Nothing was saved"));
+            Assert.False(Directory.Exists(Path.Combine(temp.Combine("books"), "mnist-mlp", "v000002")));
+            Assert.Contains(await Execute(trainer, "#!mnist-weights"), o => o.Contains("v1 (latest)"));
+
             // The report's second notebook, in a second kernel: load the weights the first one wrote, predict.
             using var predictor = await OpenKernel(http, port);
             await Execute(predictor, "#r \"nuget: EdgeAi.Interactive\"");

@@ -18,7 +18,7 @@ static class ClusterMagic
             Description = "Show where this kernel runs: in Kubernetes its pod, node, Deployment replicas and the claim behind /books",
             Parameters = [Magic.HelpParameter()],
         };
-        Magic.Add<ShowCluster>(kernel, directive, async (_, context) =>
+        Magic.Add<ShowCluster>(kernel, directive, async (_, context, cancel) =>
         {
             var store = Mnist.Store.Root;
             if (!ClusterReader.InCluster)
@@ -28,7 +28,7 @@ static class ClusterMagic
                                  $"data {Magic.Encode(Mnist.DataDescription)}.</div>"));
                 return;
             }
-            context.ShowHtml(Render(await ClusterReader.ReadInClusterAsync(context.CancellationToken), store));
+            context.ShowHtml(Render(await ClusterReader.ReadInClusterAsync(cancel), store));
         });
     }
 

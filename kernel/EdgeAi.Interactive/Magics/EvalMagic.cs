@@ -25,11 +25,11 @@ static class EvalMagic
                 Magic.HelpParameter(),
             ],
         };
-        Magic.Add<EvaluateMnist>(kernel, directive, async (command, context) =>
+        Magic.Add<EvaluateMnist>(kernel, directive, async (command, context, cancel) =>
         {
             var model = Require.Model();
             var lab = Mnist.ForData(command.Data);
-            await lab.DatasetAsync(context.CancellationToken);
+            await lab.DatasetAsync(cancel);
             var result = lab.Evaluate(model);
             Mnist.LastEvaluation = result;
             var perClass = string.Concat(result.PerClassAccuracy.Select((a, c) => $"<td>{c}: {a:P1}</td>"));

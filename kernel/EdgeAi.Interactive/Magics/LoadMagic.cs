@@ -32,7 +32,7 @@ static class LoadMagic
                 Magic.HelpParameter(),
             ],
         };
-        Magic.Add<LoadMnist>(kernel, directive, (command, context) =>
+        Magic.Add<LoadMnist>(kernel, directive, (command, context, cancel) =>
         {
             var loaded = Mnist.Store.Load(ModelRef.Parse(command.Model));
             Mnist.Use(loaded.Model, loaded.Manifest);

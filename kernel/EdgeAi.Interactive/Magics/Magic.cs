@@ -13,7 +13,8 @@ static class Magic
     public static KernelDirectiveParameter HelpParameter() =>
         new("--help", "Show what this magic does and its options") { Flag = true };
 
-    public static void Add<TCommand>(Kernel kernel, KernelActionDirective directive, Func<TCommand, KernelInvocationContext, Task> handler)
+    public static void Add<TCommand>(Kernel kernel, KernelActionDirective directive,
+                                     Func<TCommand, KernelInvocationContext, CancellationToken, Task> handler)
         where TCommand : MagicCommand
     {
         kernel.AddDirective<TCommand>(directive, async (command, context) =>
@@ -25,7 +26,8 @@ static class Magic
             }
             try
             {
-                await handler(command, context);
+                using var run = Interrupts.Begin(context.CancellationToken);
+                await handler(command, context, run.Token);
             }
             catch (EdgeAiException e)
             {

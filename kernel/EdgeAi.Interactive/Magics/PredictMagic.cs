@@ -46,11 +46,11 @@ static class PredictMagic
                 Magic.HelpParameter(),
             ],
         };
-        Magic.Add<PredictMnist>(kernel, directive, async (command, context) =>
+        Magic.Add<PredictMnist>(kernel, directive, async (command, context, cancel) =>
         {
             var model = Require.Model();
             var lab = Mnist.ForData(command.Data);
-            var test = (await lab.DatasetAsync(context.CancellationToken)).Test;
+            var test = (await lab.DatasetAsync(cancel)).Test;
             var (index, count) = command.Range([]);
             var predictions = lab.Predict(model, index, count);
 

@@ -66,9 +66,8 @@ static class TrainMagic
         Magic.Add<TrainMnist>(kernel, directive, HandleAsync);
     }
 
-    static async Task HandleAsync(TrainMnist command, KernelInvocationContext context)
+    static async Task HandleAsync(TrainMnist command, KernelInvocationContext context, CancellationToken cancel)
     {
-        var cancel = context.CancellationToken;
         var lab = Mnist.ForData(command.Data);
         var dataset = await lab.DatasetAsync(cancel);
         var progress = context.ShowHtml($"<div>Training on {dataset.Train.Count:N0} {Magic.Encode(dataset.Name)} images…</div>");

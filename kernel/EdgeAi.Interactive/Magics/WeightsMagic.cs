@@ -17,7 +17,7 @@ static class WeightsMagic
             Description = "List the models and versions on the shared weight store (size, accuracy, when, by whom)",
             Parameters = [Magic.HelpParameter()],
         };
-        Magic.Add<ListWeights>(kernel, directive, (_, context) =>
+        Magic.Add<ListWeights>(kernel, directive, (_, context, cancel) =>
         {
             var versions = Mnist.Store.List();
             if (versions.Count == 0)
