@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using EdgeAi.Core.Tests.Support;
 using EdgeAi.Notebook.Tests.Support;
+using static EdgeAi.Notebook.Tests.Support.JupyterClient;
 
 namespace EdgeAi.Notebook.Tests;
 
@@ -19,7 +20,7 @@ public sealed class LabUpTests : IDisposable
     [Fact]
     public async Task ServesWithTokenTrainsInOneKernelPredictsInAnotherAndStopsEverything()
     {
-        var port = FreePort();
+        var port = Ports.Free();
         var info = Lab.Start(temp.Combine("books"), "up", "--port", port.ToString());
         info.Environment["JUPYTER_TOKEN"] = Token;
         using var lab = Process.Start(info)!;
@@ -42,7 +43,7 @@ public sealed class LabUpTests : IDisposable
             var specs = await http.GetFromJsonAsync<JsonObject>($"api/kernelspecs?token={Token}");
             Assert.NotNull(specs!["kernelspecs"]!["edgeai-csharp"]);
 
-            using var trainer = await OpenKernel(http, port);
+            using var trainer = await OpenKernel(http, port, Token);
             // A cell's magics are parsed before it runs, so the extension is loaded in a cell of its own.
             Assert.Contains(await Execute(trainer, "#r \"nuget: EdgeAi.Interactive\""), o => o.Contains("EdgeAi.Interactive</code> loaded"));
             Assert.Contains(await Execute(trainer, "#!mnist-weights"), o => o.Contains("No models in") && o.Contains(temp.Combine("books")));
@@ -61,11 +62,11 @@ public sealed class LabUpTests : IDisposable
             Assert.Contains(await Execute(trainer, "#!mnist-weights"), o => o.Contains("v1 (latest)"));
 
             // The report's second notebook, in a second kernel: load the weights the first one wrote, predict.
-            using var predictor = await OpenKernel(http, port);
+            using var predictor = await OpenKernel(http, port, Token);
             await Execute(predictor, "#r \"nuget: EdgeAi.Interactive\"");
             Assert.Contains(await Execute(predictor, "#!mnist-load"), o => o.Contains("mnist-mlp@v1"));
             Assert.Contains(await Execute(predictor, "#!mnist-predict --count 2"), o => o.Contains("data:image/png;base64,"));
-            descendants.UnionWith(Descendants(lab.Id));
+            descendants.UnionWith(Ports.Descendants(lab.Id));
             Assert.Contains(descendants, pid => CommandLine(pid).Contains("Microsoft.DotNet.Interactive.App.dll"));
         }
         finally
@@ -75,22 +76,7 @@ public sealed class LabUpTests : IDisposable
         }
         await Task.Delay(1000);
         Assert.DoesNotContain(descendants, IsAlive);
-        Assert.True(FreePortIs(port), $"port {port} still in use");
-    }
-
-    sealed record KernelConnection(string Id, ClientWebSocket Socket) : IDisposable
-    {
-        public void Dispose() => Socket.Dispose();
-    }
-
-    static async Task<KernelConnection> OpenKernel(HttpClient http, int port)
-    {
-        var created = await http.PostAsJsonAsync($"api/kernels?token={Token}", new { name = "edgeai-csharp" });
-        created.EnsureSuccessStatusCode();
-        var kernelId = (string)(await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
-        var socket = new ClientWebSocket();
-        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/api/kernels/{kernelId}/channels?token={Token}"), CancellationToken.None);
-        return new KernelConnection(kernelId, socket);
+        Assert.True(Ports.IsFree(port), $"port {port} still in use");
     }
 
     static async Task WaitForServer(HttpClient http, Process lab, StringBuilder log)
@@ -109,86 +95,6 @@ public sealed class LabUpTests : IDisposable
         Assert.Fail($"the server did not answer:\n{Snapshot(log)}");
     }
 
-    /// <summary>Runs a cell that must succeed; returns the HTML/text it displays.</summary>
-    static async Task<List<string>> Execute(KernelConnection kernel, string code)
-    {
-        var (status, outputs) = await ExecuteAsync(kernel, code);
-        Assert.True(status == "ok", $"{code}: {string.Join("\n", outputs)}");
-        return outputs;
-    }
-
-    /// <summary>Sends an execute_request (Jupyter messaging protocol 5.3); returns the reply's status and the
-    /// HTML/text the cell displayed (and its error, if any).</summary>
-    static async Task<(string Status, List<string> Outputs)> ExecuteAsync(KernelConnection kernel, string code)
-    {
-        var socket = kernel.Socket;
-        var id = Guid.NewGuid().ToString("N");
-        var message = new JsonObject
-        {
-            ["header"] = new JsonObject { ["msg_id"] = id, ["username"] = "test", ["session"] = Guid.NewGuid().ToString("N"),
-                                          ["msg_type"] = "execute_request", ["version"] = "5.3", ["date"] = DateTime.UtcNow.ToString("o") },
-            ["parent_header"] = new JsonObject(), ["metadata"] = new JsonObject(), ["channel"] = "shell", ["buffers"] = new JsonArray(),
-            ["content"] = new JsonObject { ["code"] = code, ["silent"] = false, ["store_history"] = true, ["user_expressions"] = new JsonObject(),
-                                           ["allow_stdin"] = false, ["stop_on_error"] = true },
-        };
-        await socket.SendAsync(Encoding.UTF8.GetBytes(message.ToJsonString()), WebSocketMessageType.Text, true, CancellationToken.None);
-
-        var outputs = new List<string>();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        string? status = null;
-        var idle = false;
-        while (!(status is not null && idle))
-        {
-            var reply = await Receive(socket, timeout.Token);
-            if ((string?)reply["parent_header"]?["msg_id"] != id) continue;
-            var type = (string)reply["header"]!["msg_type"]!;
-            if (type == "execute_reply") status = (string)reply["content"]!["status"]!;
-            else if (type == "status" && (string)reply["content"]!["execution_state"]! == "idle") idle = true;
-            else if (type is "display_data" or "execute_result")
-                outputs.AddRange(reply["content"]!["data"]!.AsObject().Select(kv => (string)kv.Value!));
-            else if (type == "error") outputs.Add((string)reply["content"]!["evalue"]!);
-        }
-        return (status, outputs);
-    }
-
-    static async Task<JsonObject> Receive(ClientWebSocket socket, CancellationToken cancel)
-    {
-        var buffer = new byte[1 << 16];
-        using var text = new MemoryStream();
-        WebSocketReceiveResult result;
-        do
-        {
-            result = await socket.ReceiveAsync(buffer, cancel);
-            text.Write(buffer, 0, result.Count);
-        } while (!result.EndOfMessage);
-        return JsonNode.Parse(text.ToArray())!.AsObject();
-    }
-
-    static IEnumerable<int> Descendants(int root)
-    {
-        var parents = Directory.GetDirectories("/proc").Select(Path.GetFileName).Where(n => n!.All(char.IsDigit)).Select(int.Parse!)
-            .Select(pid => (pid, parent: ParentOf(pid))).Where(p => p.parent > 0).ToList();
-        var found = new HashSet<int> { root };
-        for (var grew = true; grew;)
-        {
-            grew = false;
-            foreach (var (pid, parent) in parents)
-                if (found.Contains(parent) && found.Add(pid)) grew = true;
-        }
-        found.Remove(root);
-        return found;
-    }
-
-    static int ParentOf(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
-        }
-        catch (IOException) { return 0; }
-    }
-
     static string CommandLine(int pid)
     {
         try { return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' '); } catch (IOException) { return ""; }
@@ -198,24 +104,4 @@ public sealed class LabUpTests : IDisposable
 
     static string Snapshot(StringBuilder log) { lock (log) return log.ToString(); }
 
-    static int FreePort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
-    static bool FreePortIs(int port)
-    {
-        try
-        {
-            var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            listener.Stop();
-            return true;
-        }
-        catch (System.Net.Sockets.SocketException) { return false; }
-    }
 }
