@@ -43,7 +43,7 @@ public sealed class LabUpTests : IDisposable
             var specs = await http.GetFromJsonAsync<JsonObject>($"api/kernelspecs?token={Token}");
             Assert.NotNull(specs!["kernelspecs"]!["edgeai-csharp"]);
 
-            using var trainer = await OpenKernel(http, port, Token);
+            using var trainer = await OpenKernel(http, Token);
             // A cell's magics are parsed before it runs, so the extension is loaded in a cell of its own.
             Assert.Contains(await Execute(trainer, "#r \"nuget: EdgeAi.Interactive\""), o => o.Contains("EdgeAi.Interactive</code> loaded"));
             Assert.Contains(await Execute(trainer, "#!mnist-weights"), o => o.Contains("No models in") && o.Contains(temp.Combine("books")));
@@ -62,7 +62,7 @@ public sealed class LabUpTests : IDisposable
             Assert.Contains(await Execute(trainer, "#!mnist-weights"), o => o.Contains("v1 (latest)"));
 
             // The report's second notebook, in a second kernel: load the weights the first one wrote, predict.
-            using var predictor = await OpenKernel(http, port, Token);
+            using var predictor = await OpenKernel(http, Token);
             await Execute(predictor, "#r \"nuget: EdgeAi.Interactive\"");
             Assert.Contains(await Execute(predictor, "#!mnist-load"), o => o.Contains("mnist-mlp@v1"));
             Assert.Contains(await Execute(predictor, "#!mnist-predict --count 2"), o => o.Contains("data:image/png;base64,"));

@@ -8,9 +8,9 @@ using static EdgeAi.Notebook.Tests.Support.JupyterClient;
 namespace EdgeAi.Notebook.Tests;
 
 /// <summary>
-/// The cluster's semantics on one machine (`./lab up --replicas 2`): two Jupyter servers on their own loopback
-/// addresses, nginx in front with the Ingress' cookie affinity and WebSockets, one shared store. Not a Kubernetes
-/// cluster: no scheduler, no network namespaces, a local folder rather than NFS.
+/// The cluster's semantics on one machine (`./lab up --replicas 2`): two Jupyter servers, each with its own
+/// network stacks (network namespaces when root, else loopback addresses), nginx in front with the Ingress' cookie
+/// affinity and WebSockets, one shared store. Not a Kubernetes cluster: no scheduler, a local folder rather than NFS.
 /// </summary>
 public sealed class ReplicaTests : IDisposable
 {
@@ -19,13 +19,12 @@ public sealed class ReplicaTests : IDisposable
     public void Dispose() => temp.Dispose();
 
     /// <summary>A browser: its own cookie jar, so its own affinity.</summary>
-    sealed class Browser(int port) : IDisposable
+    sealed class Browser(Uri server) : IDisposable
     {
         public CookieContainer Cookies { get; } = new();
-        public int Port { get; } = port;
         HttpClient? http;
         public HttpClient Http => http ??= new HttpClient(new HttpClientHandler { CookieContainer = Cookies })
-            { BaseAddress = new Uri($"http://127.0.0.1:{Port}/"), Timeout = TimeSpan.FromSeconds(30) };
+            { BaseAddress = server, Timeout = TimeSpan.FromSeconds(30) };
 
         /// <summary>Which replica answered (nginx's upstream address).</summary>
         public async Task<string> ReplicaAsync()
@@ -35,7 +34,7 @@ public sealed class ReplicaTests : IDisposable
             return response.Headers.GetValues("X-EdgeAi-Replica").Single();
         }
 
-        public Task<KernelConnection> KernelAsync() => OpenKernel(Http, Port, Token, Cookies);
+        public Task<KernelConnection> KernelAsync() => OpenKernel(Http, Token, Cookies);
 
         public void Dispose() => http?.Dispose();
     }
@@ -50,11 +49,21 @@ public sealed class ReplicaTests : IDisposable
         var info = Lab.Start(temp.Combine("books"), "up", "--replicas", "2", "--port", port.ToString());
         info.Environment["JUPYTER_TOKEN"] = Token;
         using var lab = Process.Start(info)!;
+        var url = new TaskCompletionSource<Uri>();
+        DataReceivedEventHandler watch = (_, e) =>
+        {
+            var match = Regex.Match(e.Data ?? "", @"open (http://[\d.]+:\d+/)\?token=");
+            if (match.Success) url.TrySetResult(new Uri(match.Groups[1].Value));
+        };
+        lab.OutputDataReceived += watch;
+        lab.ErrorDataReceived += watch;
         lab.BeginOutputReadLine();
         lab.BeginErrorReadLine();
         try
         {
-            using var first = new Browser(port);
+            // As root the replicas and the proxy are network namespaces (10.200.*), else loopback addresses.
+            var server = await url.Task.WaitAsync(TimeSpan.FromMinutes(5));
+            using var first = new Browser(server);
             await Ports.WaitForAsync(() => first.ReplicaAsync(), lab);
 
             // Affinity: one browser always reaches the same replica; another browser can reach the other one.
@@ -63,7 +72,7 @@ public sealed class ReplicaTests : IDisposable
             Browser? second = null;
             for (var attempt = 0; attempt < 40 && second is null; attempt++)
             {
-                var candidate = new Browser(port);
+                var candidate = new Browser(server);
                 if (await candidate.ReplicaAsync() != replicaA) second = candidate; else candidate.Dispose();
             }
             Assert.NotNull(second);
@@ -85,7 +94,7 @@ public sealed class ReplicaTests : IDisposable
 
             // 100 cell runs through the proxy, from 20 browsers with a kernel each: no kernel is ever lost,
             // which is what round-robin without affinity would do to about half of them.
-            var sessions = Enumerable.Range(0, 20).Select(_ => new Browser(port)).ToList();
+            var sessions = Enumerable.Range(0, 20).Select(_ => new Browser(server)).ToList();
             try
             {
                 foreach (var browser in sessions)

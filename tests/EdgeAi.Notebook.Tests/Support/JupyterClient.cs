@@ -13,14 +13,15 @@ public static class JupyterClient
         public void Dispose() => Socket.Dispose();
     }
 
-    public static async Task<KernelConnection> OpenKernel(HttpClient http, int port, string token, System.Net.CookieContainer? cookies = null)
+    public static async Task<KernelConnection> OpenKernel(HttpClient http, string token, System.Net.CookieContainer? cookies = null)
     {
         var created = await http.PostAsJsonAsync($"api/kernels?token={token}", new { name = "edgeai-csharp" });
         created.EnsureSuccessStatusCode();
         var kernelId = (string)(await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
         var socket = new ClientWebSocket();
         if (cookies is not null) socket.Options.Cookies = cookies;   // the proxy's affinity cookie
-        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}/api/kernels/{kernelId}/channels?token={token}"), CancellationToken.None);
+        var server = http.BaseAddress!;
+        await socket.ConnectAsync(new Uri($"ws://{server.Authority}/api/kernels/{kernelId}/channels?token={token}"), CancellationToken.None);
         return new KernelConnection(kernelId, socket);
     }
 
