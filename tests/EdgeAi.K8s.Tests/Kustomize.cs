@@ -28,7 +28,7 @@ public sealed class Built
         lock (cache)
         {
             if (!cache.TryGetValue(kustomization, out var built))
-                cache[kustomization] = built = new Built(Run("kubectl", ["kustomize", Path.Combine(RealData.RepositoryRoot, "k8s", kustomization)]));
+                cache[kustomization] = built = new Built(Build(Path.Combine(RealData.RepositoryRoot, "k8s", kustomization)));
             return built;
         }
     }
@@ -36,6 +36,13 @@ public sealed class Built
     public T Single<T>(string? name = null) => Objects.OfType<T>().Single(o => name is null || ((IKubernetesObject<V1ObjectMeta>)o!).Metadata.Name == name);
     public V1Deployment Deployment => Single<V1Deployment>("edgeai-lab");
     public V1Container Jupyter => Deployment.Spec.Template.Spec.Containers.Single();
+
+    /// <summary>`kubectl kustomize DIR`, else `kustomize build DIR` (./lab test provides one of them).</summary>
+    static string Build(string directory) =>
+        OnPath("kubectl") ? Run("kubectl", ["kustomize", directory]) : Run("kustomize", ["build", directory]);
+
+    static bool OnPath(string tool) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(dir => File.Exists(Path.Combine(dir, tool)));
 
     public static string Run(string file, string[] arguments, string? input = null)
     {
