@@ -35,7 +35,7 @@ public sealed class LabUpTests : IDisposable
             // No cookies: a token-authenticated request would log this client in for the requests after it.
             using var http = new HttpClient(new HttpClientHandler { UseCookies = false })
                 { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
-            await WaitForServer(http, lab, log);
+            await Ports.WaitForAsync(async () => (await http.GetAsync($"api/status?token={Token}")).EnsureSuccessStatusCode(), lab, () => Snapshot(log));
             Assert.Contains($"http://127.0.0.1:{port}/?token={Token}", Snapshot(log));
 
             Assert.Equal(HttpStatusCode.Forbidden, (await http.GetAsync("api/status")).StatusCode);
@@ -77,22 +77,6 @@ public sealed class LabUpTests : IDisposable
         await Task.Delay(1000);
         Assert.DoesNotContain(descendants, IsAlive);
         Assert.True(Ports.IsFree(port), $"port {port} still in use");
-    }
-
-    static async Task WaitForServer(HttpClient http, Process lab, StringBuilder log)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(5);   // the first run installs and packs
-        while (DateTime.UtcNow < deadline)
-        {
-            if (lab.HasExited) Assert.Fail($"./lab up exited {lab.ExitCode}:\n{Snapshot(log)}");
-            try
-            {
-                if ((await http.GetAsync($"api/status?token={Token}")).IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException) { }
-            await Task.Delay(500);
-        }
-        Assert.Fail($"the server did not answer:\n{Snapshot(log)}");
     }
 
     static string CommandLine(int pid)

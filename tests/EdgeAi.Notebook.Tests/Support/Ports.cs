@@ -27,12 +27,12 @@ public static class Ports
     }
 
     /// <summary>Polls until <paramref name="probe"/> succeeds (the first ./lab run installs and packs).</summary>
-    public static async Task WaitForAsync(Func<Task> probe, Process lab)
+    public static async Task WaitForAsync(Func<Task> probe, Process lab, Func<string>? log = null)
     {
         var deadline = DateTime.UtcNow.AddMinutes(5);
         while (DateTime.UtcNow < deadline)
         {
-            if (lab.HasExited) Assert.Fail($"./lab exited {lab.ExitCode}");
+            if (lab.HasExited) Assert.Fail($"./lab exited {lab.ExitCode}:\n{log?.Invoke()}");
             try
             {
                 await probe();
@@ -41,7 +41,7 @@ public static class Ports
             catch (HttpRequestException) { }
             await Task.Delay(500);
         }
-        Assert.Fail("the server did not answer within 5 minutes");
+        Assert.Fail($"the server did not answer within 5 minutes:\n{log?.Invoke()}");
     }
 
     /// <summary>Every process below <paramref name="root"/>, from /proc.</summary>
