@@ -1,12 +1,7 @@
 #!/bin/sh
-# PID 1's child (tini is PID 1): checks the token, prepares the writable home, starts JupyterLab.
+# PID 1's child (tini is PID 1): prepares the writable home, then starts JupyterLab (it refuses an empty
+# token), or runs the command it was given, e.g. `docker run IMAGE edgeai list` or a headless nbconvert.
 set -eu
-
-if [ -z "${JUPYTER_TOKEN:-}" ]; then
-  echo "edgeai-lab: JUPYTER_TOKEN is empty. Refusing to serve notebooks without authentication:" >&2
-  echo "  docker run -e JUPYTER_TOKEN=\"\$(openssl rand -hex 24)\" ...   (Kubernetes: the Secret edgeai-lab-token)" >&2
-  exit 64
-fi
 
 # $HOME may be an empty volume (read-only root filesystem in Kubernetes): make what the lab writes there.
 mkdir -p "$HOME/notebooks" "$HOME/.nuget/NuGet" "$HOME/.local/share/jupyter/runtime"
@@ -24,7 +19,16 @@ cat > "$HOME/.nuget/NuGet/NuGet.Config" <<CONFIG
 </configuration>
 CONFIG
 
-exec jupyter lab --no-browser --ip=0.0.0.0 --port=8888 \
+[ "$#" -gt 0 ] && exec "$@"
+
+if [ -z "${JUPYTER_TOKEN:-}" ]; then
+  echo "edgeai-lab: JUPYTER_TOKEN is empty. Refusing to serve notebooks without authentication:" >&2
+  echo "  docker run -e JUPYTER_TOKEN=\"\$(openssl rand -hex 24)\" ...   (Kubernetes: the Secret edgeai-lab-token)" >&2
+  exit 64
+fi
+
+# JUPYTER_PORT: for hosts where the container shares the host's network (podman --network host).
+exec jupyter lab --no-browser --ip=0.0.0.0 --port="${JUPYTER_PORT:-8888}" \
   --ServerApp.token="$JUPYTER_TOKEN" --ServerApp.password='' \
   --ServerApp.root_dir="$HOME/notebooks" \
   --MultiKernelManager.default_kernel_name=edgeai-csharp \

@@ -8,7 +8,7 @@ public sealed class TorchNativeTests
 {
     static string BackendInOutput => Path.Combine(AppContext.BaseDirectory, "libLibTorchSharp.so");
 
-    [Fact]
+    [Fact, Trait("Needs", "libtorch")]
     public void TorchSharpComputes()
     {
         TorchNative.EnsureLoaded();
@@ -16,7 +16,7 @@ public sealed class TorchNativeTests
         Assert.Equal(10, sum.item<long>());
     }
 
-    [Fact]
+    [Fact, Trait("Needs", "libtorch")]
     public void RepairMarksOnlyTheMissingVersionWeak()
     {
         var original = File.ReadAllBytes(BackendInOutput);
@@ -35,7 +35,7 @@ public sealed class TorchNativeTests
         Assert.Equal(1, original.Zip(copy).Count(p => p.First != p.Second));
     }
 
-    [Fact]
+    [Fact, Trait("Needs", "libtorch")]
     public void TheRepairIsUsedOnlyWhereTheSystemLibraryIsTooOld()
     {
         TorchNative.EnsureLoaded();

@@ -6,6 +6,7 @@ using EdgeAi.Core.Tests.Support;
 namespace EdgeAi.Core.Tests.Store;
 
 /// <summary>Separate processes writing and reading one store, and writers killed with SIGKILL mid-save.</summary>
+[Trait("Needs", "libtorch")]   // TorchSharp's native backend: none for linux-arm64 (./lab test --arm64 leaves these out)
 public sealed class ConcurrencyTests : IDisposable
 {
     static readonly string Worker = typeof(ConcurrencyTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()

@@ -8,6 +8,7 @@ using TorchSharp;
 namespace EdgeAi.Core.Tests.Store;
 
 /// <summary>Versions, the latest pointer, pruning, and a clear refusal of everything that cannot be trusted.</summary>
+[Trait("Needs", "libtorch")]   // TorchSharp's native backend: none for linux-arm64 (./lab test --arm64 leaves these out)
 public sealed class WeightStoreTests : IDisposable
 {
     readonly TempDirectory temp = new();
@@ -88,17 +89,6 @@ public sealed class WeightStoreTests : IDisposable
         var e = Assert.Throws<EdgeAiException>(() => store.Save(name, model, new ModelManifest()));
         Assert.Contains($"Model name '{name}' is not allowed", e.Message);
         Assert.False(Directory.Exists(temp.Combine("escape")));
-    }
-
-    [Theory]
-    [InlineData("m@0", "Version '0'")]
-    [InlineData("m@x", "Version 'x'")]
-    [InlineData("m@-1", "Version '-1'")]
-    public void BadVersionsAreNamed(string text, string expected)
-    {
-        var e = Assert.Throws<EdgeAiException>(() => ModelRef.Parse(text));
-        Assert.Contains(expected, e.Message);
-        Assert.Contains("'latest'", e.Message);
     }
 
     [Fact]

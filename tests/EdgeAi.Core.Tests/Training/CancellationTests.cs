@@ -4,6 +4,7 @@ using EdgeAi.Core.Training;
 
 namespace EdgeAi.Core.Tests.Training;
 
+[Trait("Needs", "libtorch")]   // TorchSharp's native backend: none for linux-arm64 (./lab test --arm64 leaves these out)
 public sealed class CancellationTests
 {
     [Fact]

@@ -1,0 +1,56 @@
+using System.Diagnostics;
+
+[assembly: AssemblyFixture(typeof(EdgeAi.Image.Tests.Support.LabImage))]
+
+namespace EdgeAi.Image.Tests.Support;
+
+/// <summary>
+/// docker/Dockerfile built once for amd64 by build-image.sh (buildah, a debootstrapped trixie base with this
+/// machine's .NET SDK), shared by every test. Without root, buildah or podman the tests are skipped with the
+/// reason; a failed build fails them with the build's output.
+/// </summary>
+public sealed class LabImage
+{
+    readonly Lazy<Built> built = new(Build);
+
+    sealed record Built(string Image, int BuildSeconds, long SizeBytes, Podman Podman);
+
+    public static string? Unavailable { get; } = FindWhyUnavailable();
+
+    public string Image => Require().Image;
+    public Podman Podman => Require().Podman;
+    public int BuildSeconds => Require().BuildSeconds;
+    public long SizeBytes => Require().SizeBytes;
+
+    Built Require()
+    {
+        if (Unavailable is not null) Assert.Skip(Unavailable);
+        return built.Value;
+    }
+
+    static string? FindWhyUnavailable()
+    {
+        if (!Environment.IsPrivilegedProcess) return "the image tests need root (rootful buildah and podman); CI runs them";
+        var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':');
+        var missing = new[] { "buildah", "podman", "debootstrap", "runc" }.Where(t => !path.Any(d => File.Exists(Path.Combine(d, t)))).ToList();
+        return missing.Count == 0 ? null : $"not installed: {string.Join(", ", missing)} (apt-get install buildah podman runc debootstrap; .ci/run does)";
+    }
+
+    static Built Build()
+    {
+        var script = Path.Combine(RealData.RepositoryRoot, "tests", "EdgeAi.Image.Tests", "build-image.sh");
+        var info = new ProcessStartInfo(script) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(40))) { process.Kill(true); throw new TimeoutException("build-image.sh took over 40 minutes"); }
+        if (process.ExitCode != 0) throw new InvalidOperationException($"build-image.sh exited {process.ExitCode}:\n{stderr.Result}");
+
+        var values = stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => l.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
+        var environment = values.Where(v => v.Key.StartsWith("CONTAINERS_") || v.Key == "TMPDIR").ToDictionary();
+        var image = new Built(values["IMAGE"], int.Parse(values["BUILD_SECONDS"]), long.Parse(values["SIZE_BYTES"]), new Podman(environment));
+        Report.Line($"image {image.Image}: built in {image.BuildSeconds} s, {image.SizeBytes / 1e9:F2} GB");
+        return image;
+    }
+}

@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace EdgeAi.Image.Tests.Support;
+
+/// <summary>One lab container started the way the Deployment starts a replica, on a free port of the host's
+/// network, shared by the server tests; removed at the end.</summary>
+public sealed class RunningLab : IAsyncLifetime
+{
+    readonly LabImage image;
+    readonly TempDirectory temp = new();
+
+    public RunningLab(LabImage image) => this.image = image;
+
+    public string Name { get; } = $"edgeai-image-server-{Environment.ProcessId}";
+    public string Token { get; } = Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant();
+    public int Port { get; } = FreePort();
+    // No cookies: Jupyter answers a token with a login cookie, which would let a later "no token" request in.
+    public HttpClient Http { get; } = new(new SocketsHttpHandler { UseCookies = false }) { Timeout = TimeSpan.FromSeconds(30) };
+    public Uri Url(string pathAndQuery) => new($"http://127.0.0.1:{Port}{pathAndQuery}");
+    public Podman Podman => image.Podman;
+
+    public async ValueTask InitializeAsync()
+    {
+        if (LabImage.Unavailable is not null) return;
+        var started = Stopwatch.StartNew();
+        image.Podman.Check(["run", "-d", "--name", Name, "-e", $"JUPYTER_TOKEN={Token}", "-e", $"JUPYTER_PORT={Port}",
+                            .. Pod.RunOptions(temp, Pod.OwnedFolder(temp, "books")), image.Image]);
+        while (started.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            try
+            {
+                if ((await Http.GetAsync(Url($"/api/status?token={Token}"))).IsSuccessStatusCode)
+                {
+                    Report.Line($"server answered /api/status {started.Elapsed.TotalSeconds:F1} s after `podman run`");
+                    return;
+                }
+            }
+            catch (HttpRequestException) { }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"the server did not answer within 60 s:\n{image.Podman.Run("logs", Name).Output}");
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (LabImage.Unavailable is null) image.Podman.Run("rm", "-f", "-t", "2", Name);
+        Http.Dispose();
+        temp.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+}
