@@ -32,8 +32,8 @@ public sealed class LabImage
     {
         if (!Environment.IsPrivilegedProcess) return "the image tests need root (rootful buildah and podman); CI runs them";
         var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':');
-        var missing = new[] { "buildah", "podman", "debootstrap", "runc" }.Where(t => !path.Any(d => File.Exists(Path.Combine(d, t)))).ToList();
-        return missing.Count == 0 ? null : $"not installed: {string.Join(", ", missing)} (apt-get install buildah podman runc debootstrap; .ci/run does)";
+        var missing = new[] { "buildah", "podman", "podman-compose", "debootstrap", "runc" }.Where(t => !path.Any(d => File.Exists(Path.Combine(d, t)))).ToList();
+        return missing.Count == 0 ? null : $"not installed: {string.Join(", ", missing)} (./lab test --image installs them; .ci/run does)";
     }
 
     static Built Build()

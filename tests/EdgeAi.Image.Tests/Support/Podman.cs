@@ -5,6 +5,8 @@ namespace EdgeAi.Image.Tests.Support;
 /// <summary>podman with the storage and settings the image build used (see containers.sh).</summary>
 public sealed class Podman(IReadOnlyDictionary<string, string> environment)
 {
+    public IReadOnlyDictionary<string, string> Environment => environment;
+
     public sealed record Result(int ExitCode, string Stdout, string Stderr)
     {
         public string Output => Stdout + Stderr;

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace EdgeAi.Image.Tests.Support;
 
@@ -15,7 +13,7 @@ public sealed class RunningLab : IAsyncLifetime
 
     public string Name { get; } = $"edgeai-image-server-{Environment.ProcessId}";
     public string Token { get; } = Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant();
-    public int Port { get; } = FreePort();
+    public int Port { get; } = Ports.Free();
     // No cookies: Jupyter answers a token with a login cookie, which would let a later "no token" request in.
     public HttpClient Http { get; } = new(new SocketsHttpHandler { UseCookies = false }) { Timeout = TimeSpan.FromSeconds(30) };
     public Uri Url(string pathAndQuery) => new($"http://127.0.0.1:{Port}{pathAndQuery}");
@@ -51,12 +49,4 @@ public sealed class RunningLab : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
-    static int FreePort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
 }

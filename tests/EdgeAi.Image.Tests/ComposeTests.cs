@@ -1,0 +1,62 @@
+using System.Net;
+using static EdgeAi.Notebook.Tests.Support.JupyterClient;
+
+namespace EdgeAi.Image.Tests;
+
+/// <summary>docker/compose.yaml: the report's topology on one container host.</summary>
+public sealed class ComposeTests(LabImage image, ComposeLab compose) : IClassFixture<ComposeLab>
+{
+    /// <summary>A browser: its own cookie jar, so its own affinity cookie from nginx.</summary>
+    sealed class Browser : IDisposable
+    {
+        readonly ComposeLab compose;
+        readonly HttpClient http;
+
+        public Browser(ComposeLab compose)
+        {
+            this.compose = compose;
+            http = new HttpClient(new HttpClientHandler { CookieContainer = Cookies }) { BaseAddress = compose.Proxy, Timeout = TimeSpan.FromSeconds(60) };
+        }
+
+        public CookieContainer Cookies { get; } = new();
+        public async Task<string> KernelsAsync() => await http.GetStringAsync($"api/kernels?token={compose.Token}");
+        public Task<KernelConnection> KernelAsync() => OpenKernel(http, compose.Token, Cookies);
+        public void Dispose() => http.Dispose();
+    }
+
+    [Fact]
+    public void Two_read_only_lab_replicas_and_nginx_run()
+    {
+        _ = image.Image;
+        var containers = compose.Containers();
+        Assert.Equal([$"{compose.Project}_lab_1", $"{compose.Project}_lab_2", $"{compose.Project}_proxy_1"], containers.Select(c => c.Name));
+        Assert.All(containers, c => Assert.Equal("running", c.State));
+        Assert.All(containers.Where(c => c.Name.Contains("_lab_")), c => Assert.True(c.ReadOnly, $"{c.Name} has a writable root filesystem"));
+    }
+
+    [Fact]
+    public async Task A_browser_sticks_to_its_replica_and_the_other_replica_loads_what_it_trained()
+    {
+        _ = image.Image;
+        using var first = new Browser(compose);
+        using var trainer = await first.KernelAsync();
+        await Execute(trainer, "#r \"nuget: EdgeAi.Interactive\"");
+        Assert.Contains(await Execute(trainer, "#!mnist-train --epochs 1 --seed 3"), o => o.Contains("Saved <b>mnist-mlp@v1</b>"));
+        // Affinity: every request of this browser reaches the replica that holds its kernel.
+        for (var i = 0; i < 10; i++) Assert.Contains(trainer.Id, await first.KernelsAsync());
+
+        // A browser whose cookie sends it to the other replica (about every second one does).
+        Browser? second = null;
+        for (var attempt = 0; attempt < 30 && second is null; attempt++)
+        {
+            var candidate = new Browser(compose);
+            if (!(await candidate.KernelsAsync()).Contains(trainer.Id)) second = candidate; else candidate.Dispose();
+        }
+        Assert.NotNull(second);
+        using var other = second;
+        using var predictor = await other.KernelAsync();
+        await Execute(predictor, "#r \"nuget: EdgeAi.Interactive\"");
+        Assert.Contains(await Execute(predictor, "#!mnist-load"), o => o.Contains("mnist-mlp@v1"));
+        Assert.DoesNotContain(trainer.Id, await other.KernelsAsync());
+    }
+}

@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace EdgeAi.Image.Tests.Support;
+
+/// <summary>
+/// docker/compose.yaml brought up with podman-compose: two lab replicas from the test image, nginx in front,
+/// one named volume. The compose file names a public nginx image; with no registry here, nginx/Containerfile
+/// builds a stand-in under that name (Debian's nginx with the official image's layout).
+/// </summary>
+public sealed partial class ComposeLab : IAsyncLifetime
+{
+    readonly LabImage image;
+    readonly string composeFile = Path.Combine(RealData.RepositoryRoot, "docker", "compose.yaml");
+
+    public ComposeLab(LabImage image) => this.image = image;
+
+    public string Project { get; } = $"edgeaitest{Environment.ProcessId}";
+    public string Token { get; } = Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant();
+    public Uri Proxy { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        if (LabImage.Unavailable is not null) return;
+        var compose = File.ReadAllText(composeFile);
+        var nginx = NginxImage().Match(compose).Groups[1].Value;
+        if (image.Podman.Run("image", "exists", $"docker.io/library/{nginx}").ExitCode != 0)
+            Check(image.Podman.Run(TimeSpan.FromMinutes(5), "build", "-t", $"docker.io/library/{nginx}",
+                Path.Combine(RealData.RepositoryRoot, "tests", "EdgeAi.Image.Tests", "nginx")));
+        image.Podman.Check("tag", image.Image, $"localhost/{LabImageName().Match(compose).Groups[1].Value}");
+
+        var port = Ports.Free();
+        Proxy = new Uri($"http://127.0.0.1:{port}/");
+        var clock = Stopwatch.StartNew();
+        Check(Compose(TimeSpan.FromMinutes(3), "up", "-d"));
+        using var http = new HttpClient();
+        while (clock.Elapsed < TimeSpan.FromSeconds(90))
+        {
+            try
+            {
+                if ((await http.GetAsync(new Uri(Proxy, $"api/status?token={Token}"))).IsSuccessStatusCode)
+                {
+                    Report.Line($"compose: two replicas and nginx answered {clock.Elapsed.TotalSeconds:F1} s after `podman-compose up`");
+                    return;
+                }
+            }
+            catch (HttpRequestException) { }
+            await Task.Delay(500);
+        }
+        throw new TimeoutException($"compose did not answer through nginx within 90 s:\n{image.Podman.Run("ps", "-a").Output}");
+    }
+
+    public (string Name, string State, bool ReadOnly)[] Containers() =>
+        image.Podman.Check("ps", "-a", "--filter", $"label=io.podman.compose.project={Project}", "--format", "{{.Names}}")
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(name => image.Podman.Check("inspect", name, "--format", "{{.Name}} {{.State.Status}} {{.HostConfig.ReadonlyRootfs}}").Trim().Split(' '))
+            .Select(f => (f[0], f[1], f[2] == "true")).OrderBy(c => c.Item1).ToArray();
+
+    public ValueTask DisposeAsync()
+    {
+        if (LabImage.Unavailable is null && Proxy is not null) Compose(TimeSpan.FromMinutes(2), "down", "-v");
+        return ValueTask.CompletedTask;
+    }
+
+    Podman.Result Compose(TimeSpan timeout, params string[] arguments)
+    {
+        var info = new ProcessStartInfo("podman-compose") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(composeFile)! };
+        foreach (var a in (string[])["-p", Project, "-f", composeFile, .. arguments]) info.ArgumentList.Add(a);
+        foreach (var (key, value) in image.Podman.Environment) info.Environment[key] = value;
+        info.Environment["JUPYTER_TOKEN"] = Token;
+        info.Environment["EDGEAI_PORT"] = Proxy.Port.ToString();
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout)) { process.Kill(true); throw new TimeoutException($"podman-compose {string.Join(' ', arguments)}"); }
+        return new Podman.Result(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    static void Check(Podman.Result result) => Assert.True(result.ExitCode == 0, result.Output);
+
+
+    [GeneratedRegex(@"image:\s*(nginx:\S+)")]
+    private static partial Regex NginxImage();
+
+    [GeneratedRegex(@"image:\s*(edgeai-lab:\S+)")]
+    private static partial Regex LabImageName();
+}
