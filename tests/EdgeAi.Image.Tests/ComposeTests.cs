@@ -27,7 +27,7 @@ public sealed class ComposeTests(LabImage image, ComposeLab compose) : IClassFix
     [Fact]
     public void Two_read_only_lab_replicas_and_nginx_run()
     {
-        _ = image.Image;
+        image.EnsureBuilt();
         var containers = compose.Containers();
         Assert.Equal([$"{compose.Project}_lab_1", $"{compose.Project}_lab_2", $"{compose.Project}_proxy_1"], containers.Select(c => c.Name));
         Assert.All(containers, c => Assert.Equal("running", c.State));
@@ -37,7 +37,7 @@ public sealed class ComposeTests(LabImage image, ComposeLab compose) : IClassFix
     [Fact]
     public async Task A_browser_sticks_to_its_replica_and_the_other_replica_loads_what_it_trained()
     {
-        _ = image.Image;
+        image.EnsureBuilt();
         using var first = new Browser(compose);
         using var trainer = await first.KernelAsync();
         await Execute(trainer, "#r \"nuget: EdgeAi.Interactive\"");

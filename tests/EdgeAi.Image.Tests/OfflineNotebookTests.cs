@@ -7,7 +7,7 @@ public sealed class OfflineNotebookTests(LabImage image, OfflineNotebooks notebo
     [Fact]
     public void The_training_notebook_runs_offline_and_saves_two_versions_to_books()
     {
-        _ = image.Image;
+        image.EnsureBuilt();
         var train = notebooks.Training.CodeCell("#!mnist-train");
         Assert.Empty(ExecutedNotebook.Errors(train));
         Assert.Contains(ExecutedNotebook.Outputs(train, "text/html"), html => html.Contains("Saved <b>mnist-mlp@v1</b> to <code>/books</code>"));
@@ -23,7 +23,7 @@ public sealed class OfflineNotebookTests(LabImage image, OfflineNotebooks notebo
     [Fact]
     public void Files_written_to_books_belong_to_uid_1000()
     {
-        _ = image.Image;
+        image.EnsureBuilt();
         _ = notebooks.Training;
         var files = Directory.GetFileSystemEntries(notebooks.Books, "*", SearchOption.AllDirectories);
         Assert.NotEmpty(files);
@@ -33,7 +33,7 @@ public sealed class OfflineNotebookTests(LabImage image, OfflineNotebooks notebo
     [Fact]
     public void A_second_container_loads_the_latest_version_and_predicts()
     {
-        _ = image.Image;
+        image.EnsureBuilt();
         var load = notebooks.Prediction.CodeCell("#!mnist-load");
         Assert.Empty(ExecutedNotebook.Errors(load));
         Assert.Contains(ExecutedNotebook.Outputs(load, "text/html"), html => html.Contains("mnist-mlp@v2"));
@@ -48,7 +48,7 @@ public sealed class OfflineNotebookTests(LabImage image, OfflineNotebooks notebo
     [Fact]
     public void The_data_baked_in_at_build_time_is_used_offline()
     {
-        _ = image.Image;
+        image.EnsureBuilt();
         var eval = notebooks.Prediction.CodeCell("#!mnist-eval");
         var html = string.Concat(ExecutedNotebook.Outputs(eval, "text/html"));
         var match = System.Text.RegularExpressions.Regex.Match(html, @"test accuracy <b>([\d.]+) %");

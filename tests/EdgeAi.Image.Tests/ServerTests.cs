@@ -11,7 +11,7 @@ public sealed partial class ServerTests(LabImage image, RunningLab lab) : IClass
     [Fact]
     public async Task The_API_refuses_requests_without_the_token()
     {
-        _ = image.Image;
+        image.EnsureBuilt();
         Assert.Equal(HttpStatusCode.Forbidden, (await lab.Http.GetAsync(lab.Url("/api/status"))).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await lab.Http.GetAsync(lab.Url("/api/status?token=wrong"))).StatusCode);
     }
@@ -19,7 +19,7 @@ public sealed partial class ServerTests(LabImage image, RunningLab lab) : IClass
     [Fact]
     public async Task The_API_accepts_the_token_and_offers_the_EdgeAi_kernel()
     {
-        _ = image.Image;
+        image.EnsureBuilt();
         var specs = await lab.Http.GetFromJsonAsync<JsonObject>(lab.Url($"/api/kernelspecs?token={lab.Token}"));
         Assert.Equal("edgeai-csharp", (string?)specs!["default"]);
         Assert.Contains("edgeai-csharp", specs["kernelspecs"]!.AsObject().Select(k => k.Key));
@@ -28,7 +28,7 @@ public sealed partial class ServerTests(LabImage image, RunningLab lab) : IClass
     [Fact]
     public async Task JupyterLab_serves_its_interface_and_scripts()
     {
-        _ = image.Image;
+        image.EnsureBuilt();
         // dpkg leaves Debian's Node.js build toolchain out of the image: the prebuilt UI must still be complete.
         var page = await lab.Http.GetStringAsync(lab.Url($"/lab?token={lab.Token}"));
         Assert.Contains("JupyterLab", page);
@@ -60,7 +60,7 @@ public sealed partial class ServerTests(LabImage image, RunningLab lab) : IClass
     [Fact]
     public async Task A_kernel_listens_on_loopback_only()
     {
-        _ = image.Image;
+        image.EnsureBuilt();
         var started = await lab.Http.PostAsJsonAsync(lab.Url($"/api/kernels?token={lab.Token}"), new { name = "edgeai-csharp" });
         Assert.True(started.IsSuccessStatusCode, await started.Content.ReadAsStringAsync());
         var id = (string)(await started.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;

@@ -19,7 +19,7 @@ trixie_base arm64
 
 say "building the Dockerfile's lab-base stage for arm64 under qemu (log: $CONTAINERS_DIR/arm64-build.log)"
 started=$(date +%s)
-buildah bud --layers --format docker --arch arm64 --target lab-base --build-arg RUNTIME_BASE=localhost/edgeai-trixie:arm64 \
+buildah bud --layers --format docker --platform linux/arm64 --target lab-base --build-arg RUNTIME_BASE=localhost/edgeai-trixie:arm64 \
   -f "$ROOT/docker/Dockerfile" -t "$BASE" "$ROOT" > "$CONTAINERS_DIR/arm64-build.log" 2>&1 \
   || { tail -n 30 "$CONTAINERS_DIR/arm64-build.log" >&2; fail "arm64 build failed; see $CONTAINERS_DIR/arm64-build.log"; }
 say "lab-base for arm64 built in $(( $(date +%s) - started )) s, $(podman image inspect "$BASE" --format '{{.Size}}' | awk '{printf "%.2f GB", $1 / 1e9}')"

@@ -23,6 +23,9 @@ cgroup_manager = "cgroupfs"
 events_logger = "file"
 runtime = "runc"
 image_copy_tmp_dir = "$CONTAINERS_DIR/tmp"
+[network]
+# netavark with aardvark-dns: compose's service names resolve (Debian's default pick, CNI, has no DNS plugin).
+network_backend = "netavark"
 CONF
 echo 'unqualified-search-registries = []' > "$CONTAINERS_DIR/registries.conf"
 export CONTAINERS_STORAGE_CONF=$CONTAINERS_DIR/storage.conf CONTAINERS_CONF=$CONTAINERS_DIR/containers.conf

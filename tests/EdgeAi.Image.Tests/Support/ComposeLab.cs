@@ -64,16 +64,12 @@ public sealed partial class ComposeLab : IAsyncLifetime
 
     Podman.Result Compose(TimeSpan timeout, params string[] arguments)
     {
-        var info = new ProcessStartInfo("podman-compose") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetDirectoryName(composeFile)! };
+        var info = new ProcessStartInfo("podman-compose") { WorkingDirectory = Path.GetDirectoryName(composeFile)! };
         foreach (var a in (string[])["-p", Project, "-f", composeFile, .. arguments]) info.ArgumentList.Add(a);
         foreach (var (key, value) in image.Podman.Environment) info.Environment[key] = value;
         info.Environment["JUPYTER_TOKEN"] = Token;
         info.Environment["EDGEAI_PORT"] = Proxy.Port.ToString();
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout)) { process.Kill(true); throw new TimeoutException($"podman-compose {string.Join(' ', arguments)}"); }
-        return new Podman.Result(process.ExitCode, stdout.Result, stderr.Result);
+        return Podman.Execute(info, timeout);
     }
 
     static void Check(Podman.Result result) => Assert.True(result.ExitCode == 0, result.Output);

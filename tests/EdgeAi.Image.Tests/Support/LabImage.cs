@@ -22,6 +22,9 @@ public sealed class LabImage
     public int BuildSeconds => Require().BuildSeconds;
     public long SizeBytes => Require().SizeBytes;
 
+    /// <summary>Skips the calling test where the image cannot be built here; builds it once otherwise.</summary>
+    public void EnsureBuilt() => Require();
+
     Built Require()
     {
         if (Unavailable is not null) Assert.Skip(Unavailable);
@@ -39,14 +42,10 @@ public sealed class LabImage
     static Built Build()
     {
         var script = Path.Combine(RealData.RepositoryRoot, "tests", "EdgeAi.Image.Tests", "build-image.sh");
-        var info = new ProcessStartInfo(script) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(40))) { process.Kill(true); throw new TimeoutException("build-image.sh took over 40 minutes"); }
-        if (process.ExitCode != 0) throw new InvalidOperationException($"build-image.sh exited {process.ExitCode}:\n{stderr.Result}");
+        var result = Podman.Execute(new ProcessStartInfo(script), TimeSpan.FromMinutes(40));
+        if (result.ExitCode != 0) throw new InvalidOperationException($"build-image.sh exited {result.ExitCode}:\n{result.Stderr}");
 
-        var values = stdout.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+        var values = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
         var environment = values.Where(v => v.Key.StartsWith("CONTAINERS_") || v.Key == "TMPDIR").ToDictionary();
         var image = new Built(values["IMAGE"], int.Parse(values["BUILD_SECONDS"]), long.Parse(values["SIZE_BYTES"]), new Podman(environment));

@@ -14,16 +14,23 @@ public sealed class Podman(IReadOnlyDictionary<string, string> environment)
 
     public Result Run(TimeSpan timeout, params string[] arguments)
     {
-        var info = new ProcessStartInfo("podman") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo("podman");
         foreach (var a in arguments) info.ArgumentList.Add(a);
         foreach (var (key, value) in environment) info.Environment[key] = value;
+        return Execute(info, timeout);
+    }
+
+    /// <summary>Runs a program to its end, capturing its output; kills it after <paramref name="timeout"/>.</summary>
+    public static Result Execute(ProcessStartInfo info, TimeSpan timeout)
+    {
+        info.RedirectStandardOutput = info.RedirectStandardError = true;
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(timeout))
         {
             process.Kill(true);
-            throw new TimeoutException($"podman {string.Join(' ', arguments)} took over {timeout}:\n{stdout.Result}{stderr.Result}");
+            throw new TimeoutException($"{info.FileName} {string.Join(' ', info.ArgumentList)} took over {timeout}:\n{stdout.Result}{stderr.Result}");
         }
         return new Result(process.ExitCode, stdout.Result, stderr.Result);
     }
