@@ -4,6 +4,7 @@
 #      arm64 trixie, and JupyterLab served from them as uid 1000;
 #   2. the ML core's and the extension's tests that need no TorchSharp backend (trait Needs=libtorch left
 #      out), published self-contained for linux-arm64 and run in that arm64 image.
+#   3. `edgeai train` (the CLI, self-contained linux-arm64) without a LibTorchSharp build: a clear message.
 # Not checked here: the arm64 LibTorchSharp stage (needs PyPI and GitHub), the .NET SDK in an arm64 image (no
 # arm64 SDK can be fetched here), anything that trains or loads a model on arm64.
 set -euo pipefail
@@ -60,6 +61,17 @@ for project in EdgeAi.Core.Tests EdgeAi.Interactive.Tests; do
     failed=$((failed + 1)); say "FAILED: $project on arm64 (log: $log)"; grep '\[FAIL\]' "$log" >&2 || tail -n 20 "$log" >&2
   fi
 done
+
+# Without the native stage's LibTorchSharp, training on arm64 must fail with a message, not a stack trace.
+say "publishing the CLI self-contained for linux-arm64"
+dotnet publish "$ROOT/kernel/EdgeAi.Cli" -c Release -r linux-arm64 --self-contained -o "$ROOT/.lab/arm64/cli" -v quiet -nologo \
+  > "$CONTAINERS_DIR/arm64-publish.log" 2>&1 || fail "publishing the CLI for linux-arm64 failed"
+cli_output=$(podman run --rm --user 1000:1000 -e DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 -e HOME=/tmp \
+  -v "$ROOT:$ROOT:ro" -v /usr/share/datasets/fashion-mnist:/data:ro "$BASE" \
+  "$ROOT/.lab/arm64/cli/edgeai" train --data /data --store /tmp/books --epochs 1 2>&1) && cli_status=0 || cli_status=$?
+check "edgeai train on arm64 without a LibTorchSharp build says what is missing (exit 2, no stack trace)" \
+  '[[ $cli_status == 2 ]] && grep -q "ships no backend for Linux arm64" <<<"$cli_output" && ! grep -q "   at " <<<"$cli_output"'
+say "  it said: $(head -c 400 <<<"$cli_output")"
 
 echo "arm64: $passed passed, $failed failed"
 ((failed == 0))

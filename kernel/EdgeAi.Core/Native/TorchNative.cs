@@ -46,10 +46,12 @@ public static class TorchNative
             }
             catch (Exception e) when (e is not EdgeAiException)
             {
-                throw new EdgeAiException(
-                    $"TorchSharp's native library could not be loaded ({FirstLine(e)}). It needs the libtorch-cpu " +
-                    $"package for {RuntimeInformation.RuntimeIdentifier} and a C++ runtime with GLIBCXX_3.4.30 or newer; " +
-                    "Linux arm64 has no prebuilt TorchSharp backend (see the README, 'arm64').", e);
+                var need = RuntimeInformation.ProcessArchitecture == Architecture.Arm64
+                    ? "TorchSharp ships no backend for Linux arm64: it needs libLibTorchSharp.so and libtorch built for arm64 " +
+                      "on LD_LIBRARY_PATH, as the lab image's arm64 variant has in /opt/edgeai/native (see docker/README.md, 'arm64')."
+                    : $"It needs the libtorch-cpu package for {RuntimeInformation.RuntimeIdentifier} and a C++ runtime with " +
+                      "GLIBCXX_3.4.30 or newer.";
+                throw new EdgeAiException($"TorchSharp's native library could not be loaded ({FirstLine(e)}). {need}", e);
             }
             loaded = true;
         }
@@ -113,6 +115,10 @@ public static class TorchNative
         if (libtorch is not null && Directory.Exists(libtorch))
             foreach (var version in Directory.GetDirectories(libtorch).OrderDescending())
                 yield return Path.Combine(version, "runtimes", rid, "native");
+
+        // A LibTorchSharp built for this machine, as the image's arm64 variant has in /opt/edgeai/native.
+        foreach (var dir in (Environment.GetEnvironmentVariable("LD_LIBRARY_PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
+            yield return dir;
     }
 
     static string FirstLine(Exception e)
