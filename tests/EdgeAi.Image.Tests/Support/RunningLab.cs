@@ -25,7 +25,7 @@ public sealed class RunningLab : IAsyncLifetime
         var started = Stopwatch.StartNew();
         image.Podman.Check(["run", "-d", "--name", Name, "-e", $"JUPYTER_TOKEN={Token}", "-e", $"JUPYTER_PORT={Port}",
                             .. Pod.RunOptions(temp, Pod.OwnedFolder(temp, "books")), image.Image]);
-        while (started.Elapsed < TimeSpan.FromSeconds(60))
+        while (started.Elapsed < TimeSpan.FromSeconds(120))
         {
             try
             {
@@ -38,7 +38,7 @@ public sealed class RunningLab : IAsyncLifetime
             catch (HttpRequestException) { }
             await Task.Delay(250);
         }
-        throw new TimeoutException($"the server did not answer within 60 s:\n{image.Podman.Run("logs", Name).Output}");
+        throw new TimeoutException($"the server did not answer within 120 s:\n{image.Podman.Run("logs", Name).Output}");
     }
 
     public ValueTask DisposeAsync()
