@@ -8,7 +8,9 @@ var root = new RootCommand("EdgeAi: train, evaluate and serve the report's MNIST
 };
 try
 {
-    return await root.Parse(args).InvokeAsync();
+    // Without this, System.CommandLine prints every exception with its stack trace and returns 1, and the
+    // named errors below would never be seen.
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (EdgeAiException e)
 {

@@ -6,7 +6,7 @@ namespace EdgeAi.Interactive.Tests.Magics;
 
 public sealed class TrainMagicTests
 {
-    [Fact]
+    [Fact, Trait("Needs", "libtorch")]
     public async Task TrainingUpdatesOneProgressDisplayDrawsCurvesAndSaves()
     {
         await using var session = await KernelSession.StartAsync();
@@ -22,7 +22,7 @@ public sealed class TrainMagicTests
         Assert.Equal(2, Assert.Single(stored).Manifest.Training!.Epochs);
     }
 
-    [Fact]
+    [Fact, Trait("Needs", "libtorch")]
     public async Task TheTrainedModelIsReachableFromTheNextCSharpCell()
     {
         await using var session = await KernelSession.StartAsync();
@@ -60,7 +60,7 @@ public sealed class TrainMagicTests
         Assert.Contains("--epochs 'three' is not a whole number; use 1-100", cell.Error);
     }
 
-    [Fact]
+    [Fact, Trait("Needs", "libtorch")]
     public async Task InterruptingTrainingSavesNothingAndKeepsThePreviousVersion()
     {
         await using var session = await KernelSession.StartAsync();
@@ -76,7 +76,7 @@ public sealed class TrainMagicTests
         Assert.Equal("2", (await session.RunAsync("1 + 1")).ReturnValue);
     }
 
-    [Fact]
+    [Fact, Trait("Needs", "libtorch")]
     public async Task AnUnwritableStoreIsExplained()
     {
         await using var session = await KernelSession.StartAsync();
