@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# ./lab test --arm64: what of linux/arm64 this machine can check, under qemu-user-static (opt-in, ~30-40 min).
+# ./lab test --arm64: what of linux/arm64 this machine can check, under qemu-user-static (opt-in: ~40 min the first time, ~5 min once the arm64 layers are cached).
 #   1. the Dockerfile's Debian + JupyterLab layers (stage lab-base) built for arm64 from a debootstrapped
 #      arm64 trixie, and JupyterLab served from them as uid 1000;
-#   2. the ML core's and the extension's tests that need no TorchSharp backend (trait Needs=libtorch left
-#      out), published self-contained for linux-arm64 and run in that arm64 image.
+#   2. the ML core's and the extension's tests that need no TorchSharp backend (traits Needs=libtorch and
+#      Needs=cli-build left out), published self-contained for linux-arm64, run in that arm64 image with
+#      xunit's own runner;
 #   3. `edgeai train` (the CLI, self-contained linux-arm64) without a LibTorchSharp build: a clear message.
 # Not checked here: the arm64 LibTorchSharp stage (needs PyPI and GitHub), the .NET SDK in an arm64 image (no
 # arm64 SDK can be fetched here), anything that trains or loads a model on arm64.
