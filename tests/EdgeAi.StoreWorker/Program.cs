@@ -17,8 +17,7 @@ switch (args[0])
         var seed = int.Parse(args[4]);
         for (var i = 0; i < count; i++)
         {
-            torch.manual_seed(seed * 10_000 + i);
-            using var model = new MnistMlp();
+            using var model = new MnistMlp(seed: seed * 10_000 + i);
             var manifest = store.Save(name, model, new ModelManifest());
             Console.WriteLine(manifest.Version);
         }

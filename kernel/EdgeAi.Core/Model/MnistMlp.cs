@@ -24,11 +24,23 @@ public sealed class MnistMlp : nn.Module<Tensor, Tensor>
 
     readonly Linear input, hidden, output;
 
-    public MnistMlp() : base(nameof(MnistMlp))
+    // Initial weights come from libtorch's one process-wide generator. Seeding and drawing happen under a lock
+    // that every construction takes, so a model built on another thread (two trainings in one process, tests
+    // in parallel) cannot draw between this model's seed and its weights.
+    static readonly Lock Initialization = new();
+
+    public MnistMlp() : this(seed: null) { }
+
+    /// <summary>A fresh model; with a seed, its initial weights are the same on every run (on one machine).</summary>
+    public MnistMlp(long? seed) : base(nameof(MnistMlp))
     {
-        input = nn.Linear(Inputs, Hidden);
-        hidden = nn.Linear(Hidden, Hidden);
-        output = nn.Linear(Hidden, Classes);
+        lock (Initialization)
+        {
+            if (seed is { } s) torch.manual_seed(s);
+            input = nn.Linear(Inputs, Hidden);
+            hidden = nn.Linear(Hidden, Hidden);
+            output = nn.Linear(Hidden, Classes);
+        }
         register_module("1", input);
         register_module("3", hidden);
         register_module("5", output);

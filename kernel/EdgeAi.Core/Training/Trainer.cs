@@ -21,10 +21,9 @@ public static class Trainer
         options.Validate(train.Count);
         TorchNative.EnsureLoaded();
         torch.set_num_threads(options.Threads);
-        if (options.Seed is { } seed) torch.manual_seed(seed);
         using var shuffle = options.Seed is { } s ? new Generator((ulong)s) : null;
 
-        var model = new MnistMlp();
+        var model = new MnistMlp(options.Seed);
         try
         {
             var epochs = Run(model, train, options, shuffle, progress, cancel, out var seconds);

@@ -24,8 +24,7 @@ public sealed class WeightStoreTests : IDisposable
 
     ModelManifest Save(string name = "mnist-mlp", int seed = 1)
     {
-        torch.manual_seed(seed);
-        using var model = new MnistMlp();
+        using var model = new MnistMlp(seed: seed);
         return store.Save(name, model, new ModelManifest());
     }
 
@@ -34,11 +33,11 @@ public sealed class WeightStoreTests : IDisposable
     [Fact]
     public void SaveThenLoadGivesTheSameOutputs()
     {
-        torch.manual_seed(5);
-        using var original = new MnistMlp();
+        using var original = new MnistMlp(seed: 5);
         var manifest = store.Save("roundtrip", original, new ModelManifest());
         using var loaded = store.Load(ModelRef.Parse("roundtrip"));
-        using var input = torch.rand(4, 784);
+        using var generator = new torch.Generator(5);
+        using var input = torch.rand(4, 784, generator: generator);
         Assert.True(original.forward(input).allclose(loaded.Model.forward(input)));
         Assert.Equal(manifest, loaded.Manifest with { }, ManifestComparer.Instance);
         Assert.Equal(64, manifest.WeightsSha256.Length);
@@ -64,8 +63,7 @@ public sealed class WeightStoreTests : IDisposable
     public void OldVersionsArePrunedButNeverTheLatest()
     {
         var small = new WeightStore(temp.Combine("books")) { KeepVersions = 2 };
-        torch.manual_seed(1);
-        using var model = new MnistMlp();
+        using var model = new MnistMlp(seed: 1);
         for (var i = 0; i < 5; i++) small.Save("pruned", model, new ModelManifest());
         Assert.Equal(new[] { 5, 4 }, small.List("pruned").Select(v => v.Manifest.Version));
 
@@ -208,8 +206,7 @@ public sealed class WeightStoreTests : IDisposable
     [Fact]
     public void ImportsWeightsWrittenElsewhereAfterCheckingThem()
     {
-        torch.manual_seed(9);
-        using var model = new MnistMlp();
+        using var model = new MnistMlp(seed: 9);
         var file = temp.Combine("external.safetensors");
         using (var stream = File.Create(file)) TorchSharp.PyBridge.PyBridgeModuleExtensions.save_safetensors(model, stream);
         Assert.Equal(1, store.Import("imported", file, new ModelManifest()).Version);
