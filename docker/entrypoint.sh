@@ -28,8 +28,8 @@ if [ -z "${JUPYTER_TOKEN:-}" ]; then
 fi
 
 # JUPYTER_PORT: for hosts where the container shares the host's network (podman --network host).
-exec jupyter lab --no-browser --ip=0.0.0.0 --port="${JUPYTER_PORT:-8888}" \
-  --ServerApp.token="$JUPYTER_TOKEN" --ServerApp.password='' \
+# The server reads JUPYTER_TOKEN from its environment: on the command line every process could read it.
+exec jupyter lab --no-browser --ip=0.0.0.0 --port="${JUPYTER_PORT:-8888}" --ServerApp.password='' \
   --ServerApp.root_dir="$HOME/notebooks" \
   --MultiKernelManager.default_kernel_name=edgeai-csharp \
   --ServerApp.terminals_enabled=False

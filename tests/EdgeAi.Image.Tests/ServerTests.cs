@@ -58,57 +58,17 @@ public sealed partial class ServerTests(LabImage image, RunningLab lab) : IClass
     }
 
     [Fact]
-    public async Task A_kernel_listens_on_loopback_only()
+    public async Task A_kernel_listens_on_loopback_and_on_a_socket_only_its_user_can_enter()
     {
         image.EnsureBuilt();
-        var started = await lab.Http.PostAsJsonAsync(lab.Url($"/api/kernels?token={lab.Token}"), new { name = "edgeai-csharp" });
-        Assert.True(started.IsSuccessStatusCode, await started.Content.ReadAsStringAsync());
-        var id = (string)(await started.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
-        try
-        {
-            // The kernel's five ZeroMQ sockets (shell, iopub, stdin, control, heartbeat) and dotnet-interactive's
-            // HTTP side server. The container shares the host's network here: only the kernel's own sockets count.
-            var kernelSockets = new List<string>();
-            for (var i = 0; i < 120 && kernelSockets.Count < 6; i++)
-            {
-                await Task.Delay(500);
-                kernelSockets = image.Podman.Check("exec", lab.Name, "python3", "-c", ListeningSockets)
-                    .Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.Split(" ")[1].StartsWith("dotnet")).ToList();   // dotnet-interactive (its apphost) or dotnet
-            }
-            Assert.True(kernelSockets.Count >= 6, $"expected the kernel's 5 ZeroMQ sockets and its HTTP server: {string.Join(", ", kernelSockets)}");
-            Assert.All(kernelSockets, s => Assert.Matches(@"^(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1):\d+ ", s));
-        }
-        finally
-        {
-            await lab.Http.DeleteAsync(lab.Url($"/api/kernels/{id}?token={lab.Token}"));
-        }
+        await using var kernel = await StartedKernel.StartAsync(lab);
+        var tcp = kernel.Sockets.Where(s => s.StartsWith("tcp:")).ToList();
+        Assert.Equal(5, tcp.Count);   // shell, iopub, stdin, control, heartbeat: ZeroMQ, signed with the connection file's key
+        Assert.All(tcp, s => Assert.Matches(@"^tcp:(127\.0\.0\.1|::1|::ffff:127\.0\.0\.1):\d+$", s));
+        var side = Assert.Single(kernel.Sockets, s => s.EndsWith("/kernel.sock"));
+        var folder = Path.GetDirectoryName(side["unix:".Length..])!;
+        Assert.Equal("700 1000", image.Podman.Check("exec", lab.Name, "stat", "-c", "%a %u", folder).Trim());
     }
-
-    // Prints "address:port command" for each listening TCP socket owned by a process in the container.
-    const string ListeningSockets = """
-        import os, re, ipaddress
-        def table(path):
-            rows = {}
-            for line in open(path).read().splitlines()[1:]:
-                f = line.split()
-                if f[3] != "0A": continue
-                addr, port = f[1].split(":")
-                raw = bytes.fromhex(addr)
-                raw = b"".join(raw[i:i+4][::-1] for i in range(0, len(raw), 4))
-                rows[f[9]] = (str(ipaddress.ip_address(raw)), int(port, 16))
-            return rows
-        sockets = {**table("/proc/net/tcp"), **table("/proc/net/tcp6")}
-        for pid in filter(str.isdigit, os.listdir("/proc")):
-            try:
-                comm = open(f"/proc/{pid}/comm").read().strip()
-                for fd in os.listdir(f"/proc/{pid}/fd"):
-                    m = re.match(r"socket:\[(\d+)\]", os.readlink(f"/proc/{pid}/fd/{fd}"))
-                    if m and m.group(1) in sockets:
-                        a, p = sockets[m.group(1)]
-                        print(f"{a}:{p} {comm}")
-            except OSError:
-                pass
-        """;
 
     [GeneratedRegex(@"<script[^>]+src=""([^""]+)""")]
     private static partial Regex ScriptSource();

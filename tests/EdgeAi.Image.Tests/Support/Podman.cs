@@ -12,19 +12,27 @@ public sealed class Podman(IReadOnlyDictionary<string, string> environment)
         public string Output => Stdout + Stderr;
     }
 
-    public Result Run(TimeSpan timeout, params string[] arguments)
+    public Result Run(TimeSpan timeout, params string[] arguments) => Run(timeout, null, arguments);
+
+    Result Run(TimeSpan timeout, string? input, string[] arguments)
     {
         var info = new ProcessStartInfo("podman");
         foreach (var a in arguments) info.ArgumentList.Add(a);
         foreach (var (key, value) in environment) info.Environment[key] = value;
-        return Execute(info, timeout);
+        return Execute(info, timeout, input);
     }
 
     /// <summary>Runs a program to its end, capturing its output; kills it after <paramref name="timeout"/>.</summary>
-    public static Result Execute(ProcessStartInfo info, TimeSpan timeout)
+    public static Result Execute(ProcessStartInfo info, TimeSpan timeout, string? input = null)
     {
         info.RedirectStandardOutput = info.RedirectStandardError = true;
+        info.RedirectStandardInput = input is not null;
         using var process = Process.Start(info)!;
+        if (input is not null)
+        {
+            process.StandardInput.Write(input);
+            process.StandardInput.Close();
+        }
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(timeout))
@@ -38,9 +46,12 @@ public sealed class Podman(IReadOnlyDictionary<string, string> environment)
     public Result Run(params string[] arguments) => Run(TimeSpan.FromMinutes(2), arguments);
 
     /// <summary>Runs and fails the test with podman's output when it exits non-zero.</summary>
-    public string Check(params string[] arguments)
+    public string Check(params string[] arguments) => CheckWithInput(null, arguments);
+
+    /// <summary><see cref="Check"/> with <paramref name="input"/> on podman's standard input (e.g. `exec -i`).</summary>
+    public string CheckWithInput(string? input, params string[] arguments)
     {
-        var result = Run(arguments);
+        var result = Run(TimeSpan.FromMinutes(2), input, arguments);
         Assert.True(result.ExitCode == 0, $"podman {string.Join(' ', arguments)} exited {result.ExitCode}:\n{result.Output}");
         return result.Stdout;
     }
