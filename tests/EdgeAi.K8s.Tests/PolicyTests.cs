@@ -1,3 +1,4 @@
+using EdgeAi.Core.Tests.Support;
 using k8s.Models;
 
 namespace EdgeAi.K8s.Tests;
@@ -106,11 +107,27 @@ public sealed class PolicyTests
     }
 
     [Fact]
+    public void The_image_the_manifests_pull_is_the_multi_arch_tag_the_workflow_pushes_for_this_version()
+    {
+        var workflow = File.ReadAllText(Path.Combine(RealData.RepositoryRoot, ".github", "workflows", "image.yml"));
+        Assert.Contains("platform: linux/amd64", workflow);
+        Assert.Contains("platform: linux/arm64", workflow);
+        // The merge job names one index for both platforms: $IMAGE:<git tag without v>, IMAGE = ghcr.io/<owner>/edgeai-lab.
+        Assert.Contains("version=${GITHUB_REF_NAME#v}", workflow);
+        Assert.Contains("imagetools create -t \"$IMAGE:$version\"", workflow);
+        Assert.Contains("IMAGE=ghcr.io/${GITHUB_REPOSITORY_OWNER,,}/edgeai-lab", workflow);
+        var version = System.Xml.Linq.XDocument.Load(Path.Combine(RealData.RepositoryRoot, "Directory.Build.props"))
+            .Descendants("Version").Single().Value;
+        foreach (var built in new[] { Base, Built.Of("overlays/rpi"), Built.Of("overlays/small") })
+            Assert.Equal($"ghcr.io/edgeai-cluster/edgeai-lab:{version}", built.Jupyter.Image);
+    }
+
+    [Fact]
     public void OverlaysChangeWhatTheyAreFor()
     {
         var rpi = Built.Of("overlays/rpi");
         Assert.Equal("arm64", rpi.Deployment.Spec.Template.Spec.NodeSelector["kubernetes.io/arch"]);
-        Assert.EndsWith("-arm64", rpi.Jupyter.Image);
+        Assert.Equal(Base.Jupyter.Image, rpi.Jupyter.Image);
 
         var traefik = Built.Of("overlays/traefik");
         Assert.Equal("traefik", traefik.Single<V1Ingress>("edgeai-lab").Spec.IngressClassName);
