@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using EdgeAi.Core;
 using EdgeAi.Core.Data;
 using EdgeAi.Core.Store;
@@ -61,14 +62,21 @@ static class Commands
     public static Command Predict()
     {
         var index = new Option<int>("--index") { Description = "First test image", DefaultValueFactory = _ => 0 };
-        var count = new Option<int>("--count") { Description = "Number of images (1-100)", DefaultValueFactory = _ => 1 };
-        var command = new Command("predict", "Predict test images with a stored model") { Model, index, count, Data, Store };
+        var count = new Option<int>("--count") { Description = $"Number of images (1-{Lab.MaxPredictions})", DefaultValueFactory = _ => 1 };
+        var all = new Option<bool>("--all") { Description = "Every test image (instead of --index/--count)" };
+        var csv = new Option<bool>("--csv") { Description = "One line per image: index,true,predicted,p0,...,p9 (probabilities round-trip exactly)" };
+        var command = new Command("predict", "Predict test images with a stored model") { Model, index, count, all, csv, Data, Store };
         command.SetAction(async (parse, cancel) =>
         {
             var lab = await Lab.OpenAsync(parse.GetValue(Data), parse.GetValue(Store), cancel);
             using var loaded = lab.Load(ModelRef.Parse(parse.GetValue(Model)));
-            foreach (var p in lab.Predict(loaded.Model, parse.GetValue(index), parse.GetValue(count)))
-                Console.WriteLine($"image {p.Index}: predicted {p.Label} ({p.Confidence:P1}), true {p.TrueLabel}");
+            var predictions = parse.GetValue(all) ? lab.PredictAll(loaded.Model) : lab.Predict(loaded.Model, parse.GetValue(index), parse.GetValue(count));
+            if (parse.GetValue(csv)) Console.WriteLine("index,true,predicted," + string.Join(',', Enumerable.Range(0, 10).Select(c => $"p{c}")));
+            foreach (var p in predictions)
+                Console.WriteLine(parse.GetValue(csv)
+                    ? string.Join(',', [p.Index.ToString(CultureInfo.InvariantCulture), p.TrueLabel?.ToString(CultureInfo.InvariantCulture) ?? "",
+                                        p.Label.ToString(CultureInfo.InvariantCulture), .. p.Probabilities.Select(v => v.ToString("R", CultureInfo.InvariantCulture))])
+                    : $"image {p.Index}: predicted {p.Label} ({p.Confidence:P1}), true {p.TrueLabel}");
             return 0;
         });
         return command;

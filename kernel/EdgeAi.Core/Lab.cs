@@ -75,4 +75,8 @@ public sealed class Lab(WeightStore store, string? dataDirectory = null, Dataset
             throw new EdgeAiException($"Index {index} with count {count} runs past the last test image ({last}); use a count of at most {last - index + 1}.");
         return Evaluator.Predict(model, Dataset.Test, Enumerable.Range(index, count).ToList());
     }
+
+    /// <summary>Predictions for every test image (for exports and comparisons; no display limit).</summary>
+    public IReadOnlyList<Prediction> PredictAll(MnistMlp model) =>
+        Evaluator.Predict(model, Dataset.Test, Enumerable.Range(0, Dataset.Test.Count).ToList());
 }

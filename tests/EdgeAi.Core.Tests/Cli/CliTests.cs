@@ -39,6 +39,24 @@ public sealed class CliTests(TrainedFashionModel fashion) : IDisposable
         Assert.Contains($"v{saved.Version}", output);
     }
 
+    [Fact, Trait("Needs", "libtorch")]
+    public void Predict_all_as_csv_gives_every_test_image_with_probabilities_that_agree_with_the_stored_accuracy()
+    {
+        var saved = fashion.Saved.Manifest;
+        var (exit, output) = Run("predict", $"{saved.Name}@{saved.Version}", "--all", "--csv", "--store", fashion.Store.Root, "--data", RealData.RequireFashionMnist());
+        Assert.True(exit == 0, output);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("index,true,predicted,p0,p1,p2,p3,p4,p5,p6,p7,p8,p9", lines[0]);
+        var rows = lines.Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.Equal(10_000, rows.Count);
+        Assert.Equal(Enumerable.Range(0, 10_000).Select(i => i.ToString()), rows.Select(r => r[0]));
+        var probabilities = rows.Select(r => r[3..].Select(v => double.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray()).ToList();
+        Assert.All(probabilities, p => Assert.InRange(p.Sum(), 0.999, 1.001));
+        Assert.All(rows.Zip(probabilities), x => Assert.Equal(int.Parse(x.First[2]), Array.IndexOf(x.Second, x.Second.Max())));
+        var accuracy = rows.Count(r => r[1] == r[2]) / 10_000.0;
+        Assert.Equal(saved.Metrics!.TestAccuracy, accuracy, 6);
+    }
+
     static (int ExitCode, string Output) Run(params string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
