@@ -1,80 +1,141 @@
 #!/usr/bin/env bash
-# ./lab test --arm64: what of linux/arm64 this machine can check, under qemu-user-static (opt-in: ~40 min the first time, ~5 min once the arm64 layers are cached).
-#   1. the Dockerfile's Debian + JupyterLab layers (stage lab-base) built for arm64 from a debootstrapped
-#      arm64 trixie, and JupyterLab served from them as uid 1000;
-#   2. the ML core's and the extension's tests that need no TorchSharp backend (traits Needs=libtorch and
-#      Needs=cli-build left out), published self-contained for linux-arm64, run in that arm64 image with
-#      xunit's own runner;
-#   3. `edgeai train` (the CLI, self-contained linux-arm64) without a LibTorchSharp build: a clear message.
-# Not checked here: the arm64 LibTorchSharp stage (needs PyPI and GitHub), the .NET SDK in an arm64 image (no
-# arm64 SDK can be fetched here), anything that trains or loads a model on arm64.
+# ./lab test --arm64 --torchsharp DIR: the ML job on linux/arm64, under qemu-user-static (opt-in: about an hour the
+# first time, minutes once buildah's layers are cached). DIR is a git checkout (or bare repository) of dotnet/TorchSharp
+# at the pinned release; our machines cannot reach GitHub, DEVELOPERS' notes say how to get one.
+#   1. docker/Dockerfile built for linux/arm64: its native stage compiles LibTorchSharp with
+#      docker/libtorchsharp/build.sh (cross, on this machine) against Debian 13's libtorch; the final stage has
+#      Debian's libtorch2.6 and JupyterLab. Stand-ins: the base is a debootstrapped arm64 trixie with no .NET (no
+#      arm64 SDK can be fetched here), so the CLI is published self-contained (NuGet's runtime pack).
+#   2. the built library's exports against TorchSharp's imports and the packaged linux-x64 library (BackendAbiTests);
+#   3. every test of EdgeAi.Core.Tests and EdgeAi.Interactive.Tests on arm64 (self-contained linux-arm64, in that
+#      image) except those that run a `dotnet` host or Debian's PyTorch (traits Needs=dotnet-host, python-torch,
+#      cli-build), with the real-data thresholds;
+#   4. `edgeai train` for 3 epochs in the arm64 container, timed against the same on amd64 in the same run;
+#   5. the report's scenario across architectures through one store folder, both ways: all 10,000 labels equal,
+#      probabilities within 1e-4; the amd64 image's prediction notebook loads what arm64 trained.
+# Not exercised here: the .NET SDK and dotnet-interactive in an arm64 image (so no notebook runs on arm64).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-BASE=localhost/edgeai-lab-base:arm64
+IMAGE=localhost/edgeai-lab:arm64
+AMD64_IMAGE=localhost/edgeai-lab:test
+FASHION=/usr/share/datasets/fashion-mnist
+OUT=$ROOT/.lab/arm64
 source "$HERE/containers.sh"
 passed=0 failed=0
 check() { if eval "$2"; then passed=$((passed + 1)); say "ok: $1"; else failed=$((failed + 1)); say "FAILED: $1"; fi; }
+seconds() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}'; }
 
+torchsharp=${1:?usage: arm64.sh TORCHSHARP_SOURCE (a git checkout or bare repository of dotnet/TorchSharp)}
+version=$(sed -n 's:.*Include="TorchSharp-cpu" Version="\([^"]*\)".*:\1:p' "$ROOT/Directory.Packages.props")
+[[ -n $version ]] || fail "no TorchSharp-cpu version in Directory.Packages.props"
+release=$(git -C "$torchsharp" show HEAD:build/BranchInfo.props 2>/dev/null | sed -n 's:.*<\(Major\|Minor\|Patch\)Version>\([0-9]*\)<.*:\2:p' | paste -sd.)
+[[ $release == "$version" ]] || fail "$torchsharp is TorchSharp '${release:-?}' (build/BranchInfo.props at HEAD), the project pins $version"
 [[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]] || fail "no aarch64 binfmt handler: apt-get install qemu-user-static binfmt-support, then update-binfmts --enable qemu-aarch64"
+mkdir -p "$OUT"
 trixie_base arm64
 
-say "building the Dockerfile's lab-base stage for arm64 under qemu (log: $CONTAINERS_DIR/arm64-build.log)"
-started=$(date +%s)
-buildah bud --layers --format docker --platform linux/arm64 --target lab-base --build-arg RUNTIME_BASE=localhost/edgeai-trixie:arm64 \
-  -f "$ROOT/docker/Dockerfile" -t "$BASE" "$ROOT" > "$CONTAINERS_DIR/arm64-build.log" 2>&1 \
-  || { tail -n 30 "$CONTAINERS_DIR/arm64-build.log" >&2; fail "arm64 build failed; see $CONTAINERS_DIR/arm64-build.log"; }
-say "lab-base for arm64 built in $(( $(date +%s) - started )) s, $(podman image inspect "$BASE" --format '{{.Size}}' | awk '{printf "%.2f GB", $1 / 1e9}')"
+say "the amd64 image (for the scenario across architectures)"
+"$HERE/build-image.sh" > /dev/null
 
-check "the image is arm64 and its processes are aarch64" \
-  '[[ $(podman image inspect "$BASE" --format "{{.Architecture}}") == arm64 && $(podman run --rm --arch arm64 "$BASE" uname -m) == aarch64 ]]'
-check "JupyterLab 4 is installed" '[[ $(podman run --rm --arch arm64 "$BASE" jupyter lab --version) == 4.* ]]'
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# The image's native stage clones v$version from TORCHSHARP_GIT: serve the given source on loopback under that tag.
+git clone --quiet --bare "$torchsharp" "$OUT/TorchSharp.git.tmp" && rm -rf "$OUT/TorchSharp.git" && mv "$OUT/TorchSharp.git.tmp" "$OUT/TorchSharp.git"
+git -C "$OUT/TorchSharp.git" tag -f "v$version" HEAD > /dev/null
+git_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+git daemon --reuseaddr --export-all --base-path="$OUT" --listen=127.0.0.1 --port="$git_port" "$OUT" &
+git_daemon=$!
+mirror_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+(cd "$FASHION" && exec python3 -m http.server "$mirror_port" --bind 127.0.0.1 > /dev/null 2>&1) &
+mirror=$!
 name=edgeai-arm64-$$
-trap 'podman rm -f -t 2 "$name" > /dev/null 2>&1 || true' EXIT
-started=$(date +%s.%N)
-podman run -d --arch arm64 --name "$name" --user 1000:1000 "$BASE" jupyter lab --no-browser --ip=127.0.0.1 --port="$port" \
-  --ServerApp.token=arm64-check --ServerApp.root_dir=/home/lab > /dev/null
-for _ in $(seq 1 240); do
-  [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/api/status?token=arm64-check") == 200 ]] && break
-  sleep 0.5
-done
-say "arm64 JupyterLab answered $(awk -v s="$started" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}') s after podman run (under qemu)"
-check "arm64 JupyterLab serves /api/status with the token and refuses it without" \
-  '[[ $(curl -s -o /dev/null -w "%{http_code}" "http://127.0.0.1:$port/api/status?token=arm64-check") == 200 && $(curl -s -o /dev/null -w "%{http_code}" "http://127.0.0.1:$port/api/status") == 403 ]]'
-check "arm64 JupyterLab runs as uid 1000" '[[ $(podman exec "$name" ps -o uid= -p 1 | tr -d " ") == 1000 ]]'
-podman rm -f -t 2 "$name" > /dev/null
+trap 'kill $git_daemon $mirror 2>/dev/null || true; podman rm -f -t 2 "$name" > /dev/null 2>&1 || true' EXIT
+
+say "building docker/Dockerfile for linux/arm64 under qemu (log: $CONTAINERS_DIR/arm64-build.log)"
+started=$(date +%s)
+buildah bud --layers --format docker --platform linux/arm64 -f "$ROOT/docker/Dockerfile" \
+  --build-arg SDK_IMAGE=localhost/edgeai-sdk:trixie --build-arg TRIXIE_IMAGE=localhost/edgeai-trixie:amd64 \
+  --build-arg RUNTIME_BASE=localhost/edgeai-trixie:arm64 --build-arg CLI_SELF_CONTAINED=true \
+  --build-arg TORCHSHARP_GIT="git://127.0.0.1:$git_port/TorchSharp.git" \
+  --build-arg MNIST_MIRROR="http://127.0.0.1:$mirror_port/" --build-arg MNIST_CHECKSUMS=tests/EdgeAi.Image.Tests/fashion-mnist.sha256 \
+  --build-arg NUGET_CERT_REVOCATION_MODE=offline -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro \
+  -t "$IMAGE" "$ROOT" > "$CONTAINERS_DIR/arm64-build.log" 2>&1 \
+  || { tail -n 30 "$CONTAINERS_DIR/arm64-build.log" >&2; fail "arm64 build failed; see $CONTAINERS_DIR/arm64-build.log"; }
+kill $git_daemon $mirror 2>/dev/null || true
+image_size=$(podman image inspect "$IMAGE" --format '{{.Size}}' | awk '{printf "%.2f GB", $1 / 1e9}')
+say "arm64 image built in $(( $(date +%s) - started )) s, $image_size"
+run_arm64() { podman run --rm --arch arm64 --user 1000:1000 -e HOME=/tmp -e DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 "$@"; }
+check "the image is arm64 and its processes are aarch64" \
+  '[[ $(podman image inspect "$IMAGE" --format "{{.Architecture}}") == arm64 && $(run_arm64 --entrypoint uname "$IMAGE" -m) == aarch64 ]]'
+
+# The library the native stage built, kept under .lab keyed by the versions it was built from.
+libtorch=$(run_arm64 --entrypoint dpkg-query "$IMAGE" -W -f='${Version}' libtorch2.6)
+native=$OUT/native/torchsharp-$version-libtorch-$libtorch
+mkdir -p "$native"
+podman create --name "$name" "$IMAGE" > /dev/null
+podman cp "$name:/opt/edgeai/native/libLibTorchSharp.so" "$native/"
+podman rm "$name" > /dev/null
+say "LibTorchSharp for arm64 against libtorch $libtorch: $(du -k "$native/libLibTorchSharp.so" | cut -f1) KiB, in $native"
+abi_log=$OUT/abi.log
+check "the built LibTorchSharp exports every function TorchSharp $version calls" \
+  'EDGEAI_BUILT_BACKEND="$native/libLibTorchSharp.so" "$ROOT/tests/EdgeAi.Core.Tests/bin/Release/net10.0/linux-x64/EdgeAi.Core.Tests" \
+     -class EdgeAi.Core.Tests.Native.BackendAbiTests -showLiveOutput -noColor -noLogo > "$abi_log" 2>&1'
+say "  $(grep -o 'TorchSharp [0-9.]* imports.*' "$abi_log" || tail -n 5 "$abi_log")"
 
 # The tests read Fashion-MNIST, npm's digits and the repository at the paths they have here.
 for project in EdgeAi.Core.Tests EdgeAi.Interactive.Tests; do
-  out=$ROOT/.lab/arm64/$project
+  out=$OUT/$project
   say "publishing $project self-contained for linux-arm64"
   dotnet publish "$ROOT/tests/$project" -c Release -r linux-arm64 --self-contained -o "$out" -v quiet -nologo > "$CONTAINERS_DIR/arm64-publish.log" 2>&1 \
     || { tail -n 20 "$CONTAINERS_DIR/arm64-publish.log" >&2; fail "publishing $project for linux-arm64 failed"; }
-  say "running $project's tests that need no libtorch on arm64 (qemu)"
-  log=$CONTAINERS_DIR/arm64-$project.log
-  # Invariant globalization: the lab-base layers have no ICU (the SDK base image brings it). W^X off: under
-  # qemu-user, .NET's double-mapped code pages made Roslyn's MEF composition fail with a NullReferenceException
-  # (the same publish passes on x64 and with this switch); an emulator workaround, not for arm64 hardware.
-  if podman run --rm --arch arm64 --user 1000:1000 -e DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 -e DOTNET_EnableWriteXorExecute=0 -e HOME=/tmp -e EDGEAI_WEIGHTS_DIR=/tmp/books \
-       -v "$ROOT:$ROOT:ro" -v /usr/share/datasets/fashion-mnist:/usr/share/datasets/fashion-mnist:ro \
-       "$BASE" "$out/$project" -trait- "Needs=libtorch" -trait- "Needs=cli-build" -noColor > "$log" 2>&1; then
+  say "running $project on arm64 (qemu)"
+  log=$OUT/$project.log
+  # W^X off: under qemu-user, .NET's double-mapped code pages made Roslyn's MEF composition fail with a
+  # NullReferenceException (the same publish passes on x64 and with this switch); an emulator workaround.
+  if run_arm64 -e DOTNET_EnableWriteXorExecute=0 -e EDGEAI_WEIGHTS_DIR=/tmp/books \
+       -v "$ROOT:$ROOT:ro" -v "$FASHION:$FASHION:ro" --entrypoint "$out/$project" "$IMAGE" \
+       -trait- "Needs=dotnet-host" -trait- "Needs=python-torch" -trait- "Needs=cli-build" -noColor > "$log" 2>&1; then
     passed=$((passed + 1)); say "ok: $project on arm64: $(grep -o 'Total: [0-9]*, Errors: [0-9]*, Failed: [0-9]*, Skipped: [0-9]*' "$log")"
   else
     failed=$((failed + 1)); say "FAILED: $project on arm64 (log: $log)"; grep '\[FAIL\]' "$log" >&2 || tail -n 20 "$log" >&2
   fi
+  grep -h '\[OUTPUT\].*accuracy' "$log" | sed 's/^ */  /' >&2 || true
 done
 
-# Without the native stage's LibTorchSharp, training on arm64 must fail with a message, not a stack trace.
-say "publishing the CLI self-contained for linux-arm64"
-dotnet publish "$ROOT/kernel/EdgeAi.Cli" -c Release -r linux-arm64 --self-contained -o "$ROOT/.lab/arm64/cli" -v quiet -nologo \
-  > "$CONTAINERS_DIR/arm64-publish.log" 2>&1 || fail "publishing the CLI for linux-arm64 failed"
-cli_output=$(podman run --rm --arch arm64 --user 1000:1000 -e DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 -e HOME=/tmp \
-  -v "$ROOT:$ROOT:ro" -v /usr/share/datasets/fashion-mnist:/data:ro "$BASE" \
-  "$ROOT/.lab/arm64/cli/edgeai" train --data /data --store /tmp/books --epochs 1 2>&1) && cli_status=0 || cli_status=$?
-check "edgeai train on arm64 without a LibTorchSharp build says what is missing (exit 2, no stack trace)" \
-  '[[ $cli_status == 2 ]] && grep -q "ships no backend for Linux arm64" <<<"$cli_output" && ! grep -q "   at " <<<"$cli_output"'
-say "  it said: $(grep '^error:' <<<"$cli_output" | head -c 400)"
+# The report's scenario: one store, trained on one architecture, loaded and used on the other; the same seed on both.
+books=$OUT/books && rm -rf "$books" && mkdir -p "$books" && chown 1000:1000 "$books"
+edgeai_amd64() { podman run --rm --user 1000:1000 -e HOME=/tmp -v "$books:/books" "$AMD64_IMAGE" edgeai "$@"; }
+edgeai_arm64() { run_arm64 -e DOTNET_EnableWriteXorExecute=0 -v "$books:/books" "$IMAGE" edgeai "$@"; }
+started=$(date +%s.%N); edgeai_amd64 train --epochs 3 --seed 7 --name amd64 > "$OUT/train-amd64.log" 2>&1 || { cat "$OUT/train-amd64.log" >&2; fail "edgeai train on amd64 failed"; }
+amd64_seconds=$(seconds "$started")
+started=$(date +%s.%N)
+check "edgeai train, 3 epochs, in the arm64 image, writes a version to the shared /books" \
+  'edgeai_arm64 train --epochs 3 --seed 7 --name arm64 > "$OUT/train-arm64.log" 2>&1 && grep -q "saved arm64@v1" "$OUT/train-arm64.log"'
+arm64_seconds=$(seconds "$started")
+say "  amd64: $(grep saved "$OUT/train-amd64.log")  ($amd64_seconds s from podman run)"
+say "  arm64: $(grep saved "$OUT/train-arm64.log" || tail -n 3 "$OUT/train-arm64.log")  ($arm64_seconds s from podman run, under qemu)"
+say "  arm64 under qemu / amd64, same run: $(awk -v a="$arm64_seconds" -v b="$amd64_seconds" 'BEGIN {printf "%.1f", a / b}')x"
+for model in amd64 arm64; do
+  edgeai_amd64 predict "$model" --all --csv > "$OUT/$model-on-amd64.csv"
+  edgeai_arm64 predict "$model" --all --csv > "$OUT/$model-on-arm64.csv"
+done
+check "both ways across architectures: the same 10,000 labels, probabilities within 1e-4" \
+  'python3 "$HERE/compare_predictions.py" "$OUT" "$books" | tee "$OUT/compare.log" >&2'
 
+# The report's second notebook on the other architecture: the amd64 image's prediction notebook, offline, loads
+# the latest mnist-mlp, which arm64 trains here.
+edgeai_arm64 train --epochs 1 --seed 3 > "$OUT/train-arm64-latest.log" 2>&1 || { cat "$OUT/train-arm64-latest.log" >&2; fail "edgeai train mnist-mlp on arm64 failed"; }
+mkdir -p "$OUT/notebooks" && chown 1000:1000 "$OUT/notebooks"
+check "the amd64 image's prediction notebook loads and uses the version arm64 trained" \
+  'podman run --rm --network none --user 1000:1000 -e HOME=/tmp -v "$books:/books" -v "$OUT/notebooks:/out" -w /tmp "$AMD64_IMAGE" \
+     python3 -m nbconvert --to notebook --execute /opt/edgeai/notebooks/mnist_prediction.ipynb --output-dir /out \
+     --ExecutePreprocessor.kernel_name=edgeai-csharp --ExecutePreprocessor.timeout=600 --log-level=ERROR > "$OUT/notebook.log" 2>&1 \
+   && grep -q "aarch64\|arm64" "$OUT/notebooks/mnist_prediction.ipynb" && grep -q "mnist-mlp@v1" "$OUT/notebooks/mnist_prediction.ipynb"'
+
+cat > "$OUT/figures.txt" <<FIGURES
+libLibTorchSharp.so (linux-arm64, libtorch $libtorch): $(du -k "$native/libLibTorchSharp.so" | cut -f1) KiB
+arm64 image: $image_size (amd64 image: $(podman image inspect "$AMD64_IMAGE" --format '{{.Size}}' | awk '{printf "%.2f GB", $1 / 1e9}'))
+edgeai train, 3 epochs, batch 32, 60k Fashion-MNIST: amd64 $amd64_seconds s, arm64 under qemu $arm64_seconds s (same run)
+FIGURES
+sed 's/^/  /' "$OUT/figures.txt" >&2
 echo "arm64: $passed passed, $failed failed"
 ((failed == 0))

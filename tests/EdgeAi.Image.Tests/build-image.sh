@@ -32,7 +32,7 @@ started=$(date +%s)
 # --format docker keeps the HEALTHCHECK (the OCI format has no field for it). The host's CA bundle is mounted
 # for the build only (this network inspects TLS); it is not copied into the image.
 buildah bud --layers --format docker -f "$ROOT/docker/Dockerfile" \
-  --build-arg SDK_IMAGE=localhost/edgeai-sdk:trixie --build-arg MNIST_MIRROR="http://127.0.0.1:$port/" \
+  --build-arg SDK_IMAGE=localhost/edgeai-sdk:trixie --build-arg TRIXIE_IMAGE=localhost/edgeai-trixie:amd64 --build-arg MNIST_MIRROR="http://127.0.0.1:$port/" \
   --build-arg MNIST_CHECKSUMS=tests/EdgeAi.Image.Tests/fashion-mnist.sha256 --build-arg NUGET_CERT_REVOCATION_MODE=offline \
   -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro -t "$IMAGE" "$ROOT" > "$CONTAINERS_DIR/build.log" 2>&1 \
   || { tail -n 30 "$CONTAINERS_DIR/build.log" >&2; fail "build failed; see $CONTAINERS_DIR/build.log"; }

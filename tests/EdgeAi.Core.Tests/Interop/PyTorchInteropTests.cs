@@ -5,7 +5,8 @@ using EdgeAi.Core.Tests.Support;
 namespace EdgeAi.Core.Tests.Interop;
 
 /// <summary>Our safetensors against a real peer: Debian's PyTorch, both directions, on all 10,000 test images.</summary>
-[Trait("Needs", "libtorch")]   // TorchSharp's native backend: none for linux-arm64 (./lab test --arm64 leaves these out)
+[Trait("Needs", "libtorch")]
+[Trait("Needs", "python-torch")]   // Debian's python3-torch as the peer (not installed in the arm64 group's image)
 public sealed class PyTorchInteropTests(TrainedFashionModel fashion)
 {
     static readonly string Peer = Path.Combine(AppContext.BaseDirectory, "Interop", "pytorch_peer.py");

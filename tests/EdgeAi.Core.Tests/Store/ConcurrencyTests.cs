@@ -6,7 +6,8 @@ using EdgeAi.Core.Tests.Support;
 namespace EdgeAi.Core.Tests.Store;
 
 /// <summary>Separate processes writing and reading one store, and writers killed with SIGKILL mid-save.</summary>
-[Trait("Needs", "libtorch")]   // TorchSharp's native backend: none for linux-arm64 (./lab test --arm64 leaves these out)
+[Trait("Needs", "libtorch")]
+[Trait("Needs", "dotnet-host")]   // runs `dotnet StoreWorker.dll`: the arm64 group has no .NET host to run it with
 public sealed class ConcurrencyTests : IDisposable
 {
     static readonly string Worker = typeof(ConcurrencyTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()

@@ -8,7 +8,7 @@ using TorchSharp;
 namespace EdgeAi.Core.Tests.Store;
 
 /// <summary>Versions, the latest pointer, pruning, and a clear refusal of everything that cannot be trusted.</summary>
-[Trait("Needs", "libtorch")]   // TorchSharp's native backend: none for linux-arm64 (./lab test --arm64 leaves these out)
+[Trait("Needs", "libtorch")]   // TorchSharp's native backend (on arm64, the one docker/libtorchsharp builds)
 public sealed class WeightStoreTests : IDisposable
 {
     readonly TempDirectory temp = new();

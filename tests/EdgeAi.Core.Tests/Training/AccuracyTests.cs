@@ -6,7 +6,7 @@ using EdgeAi.Core.Training;
 namespace EdgeAi.Core.Tests.Training;
 
 /// <summary>The report's recipe (3 epochs, batch 32, Adam 1e-3) on real images.</summary>
-[Trait("Needs", "libtorch")]   // TorchSharp's native backend: none for linux-arm64 (./lab test --arm64 leaves these out)
+[Trait("Needs", "libtorch")]   // TorchSharp's native backend (on arm64, the one docker/libtorchsharp builds)
 public sealed class AccuracyTests(TrainedFashionModel fashion)
 {
     [Fact]

@@ -4,7 +4,7 @@ using EdgeAi.Core.Training;
 
 namespace EdgeAi.Core.Tests.Training;
 
-[Trait("Needs", "libtorch")]   // TorchSharp's native backend: none for linux-arm64 (./lab test --arm64 leaves these out)
+[Trait("Needs", "libtorch")]   // TorchSharp's native backend (on arm64, the one docker/libtorchsharp builds)
 public sealed class CancellationTests
 {
     [Fact]

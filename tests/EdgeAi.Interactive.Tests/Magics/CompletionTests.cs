@@ -6,7 +6,7 @@ using Microsoft.DotNet.Interactive.Events;
 namespace EdgeAi.Interactive.Tests.Magics;
 
 /// <summary>Completions offer what is known: the magics, their options, and the models in the store.</summary>
-[Trait("Needs", "libtorch")]   // trains or loads a model: TorchSharp's backend (none for linux-arm64)
+[Trait("Needs", "libtorch")]   // trains or loads a model: TorchSharp's backend (on arm64, the one docker/libtorchsharp builds)
 public sealed class CompletionTests
 {
     static async Task<IReadOnlyList<string>> CompleteAsync(KernelSession session, string code)

@@ -3,7 +3,7 @@ using EdgeAi.Interactive.Tests.Support;
 namespace EdgeAi.Interactive.Tests.Magics;
 
 /// <summary>The report's second notebook: load, evaluate, predict; and what happens when the store is not right.</summary>
-[Trait("Needs", "libtorch")]   // trains or loads a model: TorchSharp's backend (none for linux-arm64)
+[Trait("Needs", "libtorch")]   // trains or loads a model: TorchSharp's backend (on arm64, the one docker/libtorchsharp builds)
 public sealed class LoadEvalPredictTests
 {
     static async Task<KernelSession> WithTwoVersionsAsync()
