@@ -12,7 +12,7 @@ using EdgeAi.Core.Training;
 
 try
 {
-    var epochs = args.Length > 0 ? int.Parse(args[0]) : 3;
+    var epochs = args.Length > 0 ? int.Parse(args[0]) : TrainingOptions.Default.Epochs;
     var lab = await Lab.OpenAsync(dataDirectory: null, storeDirectory: null);
     var data = await lab.DatasetAsync();
     Console.WriteLine($"{data.Name}: {data.Train.Count:N0} training and {data.Test.Count:N0} test images; store {lab.Store.Root}");

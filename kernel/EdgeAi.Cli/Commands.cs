@@ -16,11 +16,12 @@ static class Commands
 
     public static Command Train()
     {
-        var epochs = new Option<int>("--epochs") { Description = "Passes over the training set (1-100)", DefaultValueFactory = _ => 3 };
-        var batch = new Option<int>("--batch-size") { Description = "Images per step", DefaultValueFactory = _ => 32 };
-        var rate = new Option<double>("--learning-rate") { Description = "Adam learning rate (0-1]", DefaultValueFactory = _ => 1e-3 };
+        var defaults = TrainingOptions.Default;
+        var epochs = new Option<int>("--epochs") { Description = $"Passes over the training set (1-{TrainingOptions.MaxEpochs})", DefaultValueFactory = _ => defaults.Epochs };
+        var batch = new Option<int>("--batch-size") { Description = "Images per step", DefaultValueFactory = _ => defaults.BatchSize };
+        var rate = new Option<double>("--learning-rate") { Description = "Adam learning rate (0-1]", DefaultValueFactory = _ => defaults.LearningRate };
         var seed = new Option<long?>("--seed") { Description = "Seed for reproducible runs" };
-        var threads = new Option<int>("--threads") { Description = "libtorch threads (1-256)", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { Description = $"libtorch threads (1-{TrainingOptions.MaxThreads})", DefaultValueFactory = _ => defaults.Threads };
         var name = new Option<string>("--name") { Description = "Model name in the store", DefaultValueFactory = _ => ModelRef.DefaultName };
         var command = new Command("train", "Train the MLP, evaluate it on the test set and save a new version") { epochs, batch, rate, seed, threads, Data, Store, name };
         command.SetAction(async (parse, cancel) =>

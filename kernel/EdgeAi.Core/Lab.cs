@@ -47,7 +47,7 @@ public sealed class Lab(WeightStore store, string? dataDirectory = null, Dataset
             {
                 Dataset = new DatasetInfo(Dataset.Name, Dataset.Train.Count, Dataset.Test.Count),
                 Training = new TrainingInfo(options.Epochs, options.BatchSize, options.LearningRate, options.Seed, options.Threads,
-                    training.Seconds, training.Epochs.Select(e => new EpochMetrics(e.Epoch, e.Loss, e.Accuracy, e.Seconds)).ToList()),
+                    training.Seconds, training.Epochs),
                 Metrics = new MetricsInfo(evaluation.Accuracy, evaluation.PerClassAccuracy),
             });
             return new SavedModel(training.Model, manifest, training, evaluation);

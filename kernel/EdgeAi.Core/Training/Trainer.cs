@@ -1,3 +1,4 @@
+using EdgeAi.Core.Store;
 using System.Diagnostics;
 using EdgeAi.Core.Data;
 using EdgeAi.Core.Model;
@@ -7,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace EdgeAi.Core.Training;
 
-public sealed record TrainingResult(MnistMlp Model, IReadOnlyList<EpochSummary> Epochs, double Seconds, TrainingOptions Options);
+public sealed record TrainingResult(MnistMlp Model, IReadOnlyList<EpochMetrics> Epochs, double Seconds, TrainingOptions Options);
 
 public static class Trainer
 {
@@ -36,7 +37,7 @@ public static class Trainer
         }
     }
 
-    static List<EpochSummary> Run(MnistMlp model, MnistSplit train, TrainingOptions options, Generator? shuffle,
+    static List<EpochMetrics> Run(MnistMlp model, MnistSplit train, TrainingOptions options, Generator? shuffle,
                                   Action<TrainingProgress>? progress, CancellationToken cancel, out double seconds)
     {
         var n = train.Count;
@@ -46,7 +47,7 @@ public static class Trainer
         using var labels = torch.tensor(train.Labels, ScalarType.Byte).to_type(ScalarType.Int64);
         using var optimizer = new FlatAdam(model, options.LearningRate);
 
-        var summaries = new List<EpochSummary>();
+        var summaries = new List<EpochMetrics>();
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
         model.train();
@@ -94,7 +95,7 @@ public static class Trainer
                 }
             }
 
-            var summary = new EpochSummary(epoch, lossSum.item<double>() / n, (double)correct.item<long>() / n,
+            var summary = new EpochMetrics(epoch, lossSum.item<double>() / n, (double)correct.item<long>() / n,
                                            (clock.Elapsed - epochStart).TotalSeconds);
             summaries.Add(summary);
             progress?.Invoke(new TrainingProgress(epoch, options.Epochs, batches, batches, summary.Loss, summary.Accuracy,

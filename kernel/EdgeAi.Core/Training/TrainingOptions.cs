@@ -4,6 +4,8 @@ namespace EdgeAi.Core.Training;
 public sealed record TrainingOptions
 {
     public const int MaxEpochs = 100, MaxThreads = 256;
+    /// <summary>The defaults, for front ends that show them or fall back to them (the magic, the CLI, scripts).</summary>
+    public static readonly TrainingOptions Default = new();
 
     public int Epochs { get; init; } = 3;
     public int BatchSize { get; init; } = 32;
@@ -35,5 +37,3 @@ public sealed record TrainingOptions
 public sealed record TrainingProgress(
     int Epoch, int Epochs, int Batch, int BatchesPerEpoch,
     double Loss, double Accuracy, double SamplesPerSecond, TimeSpan Eta, bool EpochCompleted);
-
-public sealed record EpochSummary(int Epoch, double Loss, double Accuracy, double Seconds);

@@ -22,13 +22,14 @@ public sealed class TrainMnist : MagicCommand
     internal TrainingOptions Options(List<string> errors)
     {
         var text = new OptionText(errors);
+        var defaults = TrainingOptions.Default;
         return new TrainingOptions
         {
-            Epochs = text.Int(Epochs, "--epochs", 3, $"1-{TrainingOptions.MaxEpochs}"),
-            BatchSize = text.Int(BatchSize, "--batch-size", 32, "1 up to the number of training images"),
-            LearningRate = text.Double(LearningRate, "--learning-rate", 1e-3, "a number in (0, 1] such as 0.001"),
+            Epochs = text.Int(Epochs, "--epochs", defaults.Epochs, $"1-{TrainingOptions.MaxEpochs}"),
+            BatchSize = text.Int(BatchSize, "--batch-size", defaults.BatchSize, "1 up to the number of training images"),
+            LearningRate = text.Double(LearningRate, "--learning-rate", defaults.LearningRate, "a number in (0, 1] such as 0.001"),
             Seed = text.Long(Seed, "--seed", "a whole number from 0"),
-            Threads = text.Int(Threads, "--threads", 1, $"1-{TrainingOptions.MaxThreads}"),
+            Threads = text.Int(Threads, "--threads", defaults.Threads, $"1-{TrainingOptions.MaxThreads}"),
             ProgressInterval = TimeSpan.FromMilliseconds(500),
         };
     }
@@ -47,16 +48,17 @@ static class TrainMagic
 {
     public static void Register(Kernel kernel)
     {
+        var defaults = TrainingOptions.Default;
         var directive = new KernelActionDirective("#!mnist-train")
         {
             Description = "Train the report's MLP on MNIST, show progress and curves, and save a new version to the shared store",
             Parameters =
             [
-                new("--epochs", "Passes over the training images, 1-100 (default 3)") { TypeHint = "number" },
-                new("--batch-size", "Images per step, 1 up to the training set size (default 32, as Keras)") { TypeHint = "number" },
-                new("--learning-rate", "Adam learning rate, in (0, 1] (default 0.001)") { TypeHint = "number" },
+                new("--epochs", $"Passes over the training images, 1-{TrainingOptions.MaxEpochs} (default {defaults.Epochs})") { TypeHint = "number" },
+                new("--batch-size", $"Images per step, 1 up to the training set size (default {defaults.BatchSize}, as Keras)") { TypeHint = "number" },
+                new("--learning-rate", $"Adam learning rate, in (0, 1] (default {defaults.LearningRate})") { TypeHint = "number" },
                 new("--seed", "Seed for a reproducible run (identical weights with --threads 1)") { TypeHint = "number" },
-                new("--threads", "libtorch threads, 1-256 (default 1: fastest for this model)") { TypeHint = "number" },
+                new("--threads", $"libtorch threads, 1-{TrainingOptions.MaxThreads} (default {defaults.Threads}: fastest for this model)") { TypeHint = "number" },
                 new("--data", "Directory of the MNIST IDX files (default: EDGEAI_DATA_DIR, the image's copy, or a download)") { TypeHint = "DIR" },
                 new KernelDirectiveParameter("--name", "Model name in the store (default mnist-mlp)") { TypeHint = "NAME" }
                     .AddCompletions(() => Mnist.Store.List().Select(v => v.Manifest.Name).Distinct()),
