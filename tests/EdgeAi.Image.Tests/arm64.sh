@@ -50,10 +50,22 @@ mirror=$!
 name=edgeai-arm64-$$
 trap 'kill $git_daemon $mirror 2>/dev/null || true; podman rm -f -t 2 "$name" > /dev/null 2>&1 || true' EXIT
 
+# The stages BuildKit runs on the build machine (FROM --platform=$BUILDPLATFORM: the .NET build, MNIST, the cross
+# compiler) must run natively here too, but Debian 12's buildah 1.28 looks their bases up for the target platform.
+# It is given this machine's amd64 bases labelled arm64: their programs still run natively, as under BuildKit.
+as_build_platform() {
+  local container
+  podman image exists "$1-as-build" && return 0
+  container=$(buildah from "$1") && buildah config --arch arm64 "$container" && buildah commit -q "$container" "$1-as-build" > /dev/null
+  buildah rm "$container" > /dev/null
+}
+as_build_platform localhost/edgeai-sdk:trixie
+as_build_platform localhost/edgeai-trixie:amd64
+
 say "building docker/Dockerfile for linux/arm64 under qemu (log: $CONTAINERS_DIR/arm64-build.log)"
 started=$(date +%s)
 buildah bud --layers --format docker --platform linux/arm64 -f "$ROOT/docker/Dockerfile" \
-  --build-arg SDK_IMAGE=localhost/edgeai-sdk:trixie --build-arg TRIXIE_IMAGE=localhost/edgeai-trixie:amd64 \
+  --build-arg SDK_IMAGE=localhost/edgeai-sdk:trixie-as-build --build-arg TRIXIE_IMAGE=localhost/edgeai-trixie:amd64-as-build \
   --build-arg RUNTIME_BASE=localhost/edgeai-trixie:arm64 --build-arg CLI_SELF_CONTAINED=true \
   --build-arg TORCHSHARP_GIT="git://127.0.0.1:$git_port/TorchSharp.git" \
   --build-arg MNIST_MIRROR="http://127.0.0.1:$mirror_port/" --build-arg MNIST_CHECKSUMS=tests/EdgeAi.Image.Tests/fashion-mnist.sha256 \
