@@ -53,10 +53,13 @@ trap 'kill $git_daemon $mirror 2>/dev/null || true; podman rm -f -t 2 "$name" > 
 # The stages BuildKit runs on the build machine (FROM --platform=$BUILDPLATFORM: the .NET build, MNIST, the cross
 # compiler) must run natively here too, but Debian 12's buildah 1.28 looks their bases up for the target platform.
 # It is given this machine's amd64 bases labelled arm64: their programs still run natively, as under BuildKit.
+# They get ca-certificates here: the build mounts this machine's CA bundle over the file the package would write.
 as_build_platform() {
   local container
   podman image exists "$1-as-build" && return 0
-  container=$(buildah from "$1") && buildah config --arch arm64 "$container" && buildah commit -q "$container" "$1-as-build" > /dev/null
+  container=$(buildah from "$1")
+  buildah run "$container" -- sh -c 'dpkg -s ca-certificates > /dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq ca-certificates > /dev/null; }'
+  buildah config --arch arm64 "$container" && buildah commit -q "$container" "$1-as-build" > /dev/null
   buildah rm "$container" > /dev/null
 }
 as_build_platform localhost/edgeai-sdk:trixie
