@@ -24,6 +24,9 @@ public sealed record ModelManifest
     public OriginInfo Origin { get; init; } = OriginInfo.Current();
     public DateTimeOffset CreatedUtc { get; init; }
 
+    /// <summary>NAME@vN, as users write it.</summary>
+    [JsonIgnore] public ModelRef Ref => new(Name, Version);
+
     /// <summary>camelCase, indented, nulls left out; source-generated, so trimmed and AOT apps (a file-based
     /// <c>dotnet run</c> script disables reflection-based JSON) read and write manifests too.</summary>
     public static JsonSerializerOptions Json => ManifestJson.Default.Options;
@@ -33,6 +36,10 @@ public sealed record ModelManifest
                              DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ModelManifest))]
 internal sealed partial class ManifestJson : JsonSerializerContext;
+
+/// <summary>How a model was made, as its trainer knows it; <see cref="WeightStore.Save"/> adds the rest (name,
+/// version, tensors, checksum, origin, time) and returns the stored <see cref="ModelManifest"/>.</summary>
+public sealed record Provenance(DatasetInfo? Dataset = null, TrainingInfo? Training = null, MetricsInfo? Metrics = null);
 
 public sealed record TensorEntry(string Name, long[] Shape, string Dtype);
 

@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using EdgeAi.Core.Model;
-using EdgeAi.Core.Native;
 using TorchSharp;
 using TorchSharp.PyBridge;
 
@@ -51,10 +50,9 @@ public sealed partial class WeightStore(string root)
     public static WeightStore Open(string? root = null) => new(string.IsNullOrWhiteSpace(root) ? DefaultRoot : root);
 
     /// <summary>Saves <paramref name="model"/> as a new version of <paramref name="name"/> and moves latest to it.</summary>
-    public ModelManifest Save(string name, MnistMlp model, ModelManifest details)
+    public ModelManifest Save(string name, MnistMlp model, Provenance? provenance = null)
     {
         ModelRef.ValidateName(name);
-        TorchNative.EnsureLoaded();
         var modelDir = Path.Combine(Root, name);
         return Writing(() =>
         {
@@ -67,16 +65,18 @@ public sealed partial class WeightStore(string root)
             try
             {
                 DurableFile.WriteNew(Path.Combine(staging, ModelManifest.WeightsFile), weights);
-                var manifest = details with
+                var manifest = new ModelManifest
                 {
-                    FormatVersion = ModelManifest.CurrentFormat,
                     Name = name,
                     Architecture = MnistMlp.ArchitectureName,
                     Tensors = MnistMlp.Tensors.Select(t => new TensorEntry(t.Name, t.Shape, "F32")).ToList(),
                     WeightsFileName = ModelManifest.WeightsFile,
                     WeightsSha256 = Sha256(weights),
                     WeightsBytes = weights.Length,
-                    CreatedUtc = details.CreatedUtc == default ? DateTimeOffset.UtcNow : details.CreatedUtc,
+                    Dataset = provenance?.Dataset,
+                    Training = provenance?.Training,
+                    Metrics = provenance?.Metrics,
+                    CreatedUtc = DateTimeOffset.UtcNow,
                 };
                 manifest = Publish(modelDir, staging, manifest);
                 MoveLatestForward(modelDir);
@@ -149,7 +149,7 @@ public sealed partial class WeightStore(string root)
     /// nn.Sequential(Flatten, Linear(784,128), ReLU, Linear(128,128), ReLU, Linear(128,10))) as a new version.
     /// Only safetensors is read: it holds tensors and a JSON header, nothing that executes.
     /// </summary>
-    public ModelManifest Import(string name, string safetensorsFile, ModelManifest details)
+    public ModelManifest Import(string name, string safetensorsFile, Provenance? provenance = null)
     {
         byte[] weights;
         try
@@ -160,17 +160,12 @@ public sealed partial class WeightStore(string root)
         {
             throw new EdgeAiException($"Cannot read {safetensorsFile}: {e.Message}", e);
         }
-        TorchNative.EnsureLoaded();
-        var draft = new ModelManifest
-        {
-            Name = name,
-            Tensors = MnistMlp.Tensors.Select(t => new TensorEntry(t.Name, t.Shape, "F32")).ToList(),
-        };
-        CheckTensors(draft, weights, safetensorsFile);
+        ModelRef.ValidateName(name);
         using var model = new MnistMlp();
+        CheckWeights($"The weights for '{name}'", weights, safetensorsFile, []);
         using (var stream = new MemoryStream(weights, writable: false))
             model.load_safetensors(stream, strict: true);
-        return Save(name, model, details);
+        return Save(name, model, provenance);
     }
 
     /// <summary>Loads a version (latest when none is given), after checking its checksum and tensor shapes.</summary>
@@ -195,11 +190,10 @@ public sealed partial class WeightStore(string root)
                 $"{Describe(manifest)} is corrupt or was tampered with: {weightsPath} has SHA-256 {actual}, but its manifest " +
                 $"records {manifest.WeightsSha256}. It was not loaded; load another version or train again.");
 
-        TorchNative.EnsureLoaded();
-        CheckTensors(manifest, weights, weightsPath);
         var model = new MnistMlp();
         try
         {
+            CheckWeights(Describe(manifest), weights, weightsPath, RecordedTensorProblems(manifest));
             using var stream = new MemoryStream(weights, writable: false);
             model.load_safetensors(stream, strict: true);
             model.eval();
@@ -207,6 +201,7 @@ public sealed partial class WeightStore(string root)
         catch (Exception e)
         {
             model.Dispose();
+            if (e is EdgeAiException) throw;
             throw new EdgeAiException($"{Describe(manifest)}: {weightsPath} could not be read as safetensors ({e.Message}).", e);
         }
         return new LoadedModel(model, manifest, directory, clock.Elapsed.TotalSeconds);
@@ -245,7 +240,7 @@ public sealed partial class WeightStore(string root)
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new EdgeAiException($"{reference.Name}@{VersionName(version)} has no {ModelManifest.ManifestFile} in {directory}; " +
+            throw new EdgeAiException($"{new ModelRef(reference.Name, version)} has no {ModelManifest.ManifestFile} in {directory}; " +
                                       "it is not a complete version (was it copied by hand or pruned?).", e);
         }
         catch (JsonException e)
@@ -261,8 +256,8 @@ public sealed partial class WeightStore(string root)
             throw new EdgeAiException($"{Describe(manifest)} is a '{manifest.Architecture}' model; this EdgeAi builds " +
                                       $"'{MnistMlp.ArchitectureName}' and cannot load it.");
         if (manifest.Name != reference.Name || manifest.Version != version)
-            throw new EdgeAiException($"{manifestPath} describes {manifest.Name}@{VersionName(manifest.Version)}, not " +
-                                      $"{reference.Name}@{VersionName(version)}; the store was edited by hand.");
+            throw new EdgeAiException($"{manifestPath} describes {manifest.Ref}, not {new ModelRef(reference.Name, version)}; " +
+                                      "the store was edited by hand.");
         return (manifest, directory);
     }
 
@@ -311,27 +306,32 @@ public sealed partial class WeightStore(string root)
         }
     }
 
-    static void CheckTensors(ModelManifest manifest, byte[] weights, string path)
+    /// <summary>What the manifest's tensor list says that does not fit the model.</summary>
+    static List<string> RecordedTensorProblems(ModelManifest manifest)
     {
         var problems = new List<string>();
-        var expected = MnistMlp.Tensors.ToDictionary(t => t.Name, t => t.Shape);
         var recorded = manifest.Tensors.ToDictionary(t => t.Name);
-        foreach (var (name, shape) in expected)
+        foreach (var (name, shape) in MnistMlp.Tensors)
         {
             if (!recorded.TryGetValue(name, out var entry)) problems.Add($"tensor {name} is missing");
             else if (!entry.Shape.SequenceEqual(shape))
                 problems.Add($"tensor {name} has shape [{string.Join(", ", entry.Shape)}], the model needs [{string.Join(", ", shape)}]");
             else if (entry.Dtype != "F32") problems.Add($"tensor {name} is {entry.Dtype}, the model needs F32");
         }
-        problems.AddRange(recorded.Keys.Except(expected.Keys).Select(n => $"tensor {n} is not part of the model"));
+        problems.AddRange(recorded.Keys.Except(MnistMlp.Tensors.Select(t => t.Name)).Select(n => $"tensor {n} is not part of the model"));
+        return problems;
+    }
 
+    /// <summary>Throws unless <paramref name="problems"/> is empty and the file holds exactly the model's tensors.</summary>
+    static void CheckWeights(string what, byte[] weights, string path, List<string> problems)
+    {
         if (problems.Count == 0)
         {
             using var stream = new MemoryStream(weights, writable: false);
             var stateDict = Safetensors.LoadStateDict(stream);
             try
             {
-                foreach (var (name, shape) in expected)
+                foreach (var (name, shape) in MnistMlp.Tensors)
                     if (!stateDict.TryGetValue(name, out var tensor)) problems.Add($"{path} lacks tensor {name}");
                     else if (!tensor.shape.SequenceEqual(shape)) problems.Add($"{path} holds {name} with shape [{string.Join(", ", tensor.shape)}]");
                     else if (tensor.dtype != torch.ScalarType.Float32) problems.Add($"{path} holds {name} as {tensor.dtype}, the model needs Float32");
@@ -342,7 +342,7 @@ public sealed partial class WeightStore(string root)
             }
         }
         if (problems.Count > 0)
-            throw new EdgeAiException($"{Describe(manifest)} does not fit the {MnistMlp.ArchitectureName} model: {string.Join("; ", problems)}.");
+            throw new EdgeAiException($"{what} does not fit the {MnistMlp.ArchitectureName} model: {string.Join("; ", problems)}.");
     }
 
     static byte[] SerializeWeights(MnistMlp model)
@@ -366,8 +366,8 @@ public sealed partial class WeightStore(string root)
         }
     }
 
-    static string VersionName(int version) => $"v{version:D6}";
+    static string VersionName(int version) => $"v{version:D6}";   // the folder; users read and write NAME@vN (ModelRef)
     static string VersionDirectory(string modelDir, int version) => Path.Combine(modelDir, VersionName(version));
-    static string Describe(ModelManifest m) => m.Version == 0 ? $"The weights for '{m.Name}'" : $"{m.Name}@{VersionName(m.Version)}";
+    static string Describe(ModelManifest m) => m.Ref.ToString();
     static string Sha256(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes)).ToLowerInvariant();
 }
