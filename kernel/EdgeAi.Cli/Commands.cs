@@ -89,11 +89,14 @@ static class Commands
         command.SetAction(parse =>
         {
             var store = WeightStore.Open(parse.GetValue(Store));
-            var versions = store.List();
-            if (versions.Count == 0) Console.WriteLine($"no models in {store.Root}");
-            foreach (var v in versions)
-                Console.WriteLine($"{v.Manifest.Ref}{(v.IsLatest ? " (latest)" : "")}  " +
-                                  $"accuracy {v.Manifest.Metrics?.TestAccuracy:P2}  {v.Manifest.CreatedUtc:u}  by {v.Manifest.Origin.Pod ?? v.Manifest.Origin.Host}");
+            var survey = store.Survey();
+            if (survey.Versions.Count == 0 && survey.Problems.Count == 0) Console.WriteLine($"no models in {store.Root}");
+            // What a manifest says is printed with control characters escaped: a name or host could carry terminal escapes.
+            foreach (var v in survey.Versions)
+                Console.WriteLine(Printable.Of($"{v.Manifest.Ref}{(v.IsLatest ? " (latest)" : "")}  " +
+                                               $"accuracy {v.Manifest.Metrics?.TestAccuracy:P2}  {v.Manifest.CreatedUtc:u}  by {v.Manifest.Origin.Pod ?? v.Manifest.Origin.Host}"));
+            foreach (var bad in survey.Problems)
+                Console.WriteLine($"skipped {Printable.Of(bad.Path)}: {bad.Problem}");
             return 0;
         });
         return command;

@@ -31,10 +31,10 @@ cmd_test() {
   dotnet build "$ROOT/EdgeAiCluster.sln" -c Release -v quiet -nologo >/dev/null || {
     dotnet build "$ROOT/EdgeAiCluster.sln" -c Release -v quiet -nologo | grep -E 'error' | head -20; die "build failed"; }
   say "running tests"
-  local log="$STATE/test.log" report="$STATE/image-report.txt" status=0
+  local log="$STATE/test.log" report="$STATE/test-report.txt" status=0
   rm -f "$report"
   dotnet test "${projects[@]}" -c Release --no-build 2>&1 | tee "$log" || status=$?
-  [[ -s $report ]] && { say "image measurements:"; sed 's/^/  /' "$report" >&2; }
+  [[ -s $report ]] && { say "measurements and counts the tests reported:"; sed 's/^/  /' "$report" >&2; }
   local passed failed skipped
   passed=$(awk '/succeeded:/ {s += $2} END {print s + 0}' "$log")
   failed=$(awk '/failed:/ {s += $2} END {print s + 0}' "$log")

@@ -1,4 +1,3 @@
-using EdgeAi.Core.Tests.Support;
 using k8s.Models;
 
 namespace EdgeAi.K8s.Tests;

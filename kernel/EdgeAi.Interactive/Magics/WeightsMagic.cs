@@ -18,8 +18,9 @@ static class WeightsMagic
         };
         Magic.Add<ListWeights>(kernel, directive, (_, context, cancel) =>
         {
-            var versions = Mnist.Store.List();
-            context.ShowHtml(versions.Count == 0 ? HtmlViews.NoModels(Mnist.Store.Root) : HtmlViews.Weights(Mnist.Store.Root, versions));
+            var survey = Mnist.Store.Survey();
+            context.ShowHtml(survey.Versions.Count == 0 && survey.Problems.Count == 0
+                ? HtmlViews.NoModels(Mnist.Store.Root) : HtmlViews.Weights(Mnist.Store.Root, survey));
             return Task.CompletedTask;
         });
     }

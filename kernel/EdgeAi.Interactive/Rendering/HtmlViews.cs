@@ -68,14 +68,16 @@ static class HtmlViews
 
     public static IHtmlContent NoModels(string store) => div("No models in ", code(store), " yet: run ", code("#!mnist-train"), ".");
 
-    public static IHtmlContent Weights(string store, IEnumerable<StoredVersion> versions) =>
+    public static IHtmlContent Weights(string store, StoreSurvey survey) =>
         div("Weight store ", code(store), table(
             tr(th("model"), th("version"), th("size"), th("test accuracy"), th("training s"), th("created (UTC)"), th("by")),
-            versions.Select(v => tr(
+            survey.Versions.Select(v => tr(
                 td(v.Manifest.Name), td($"v{v.Manifest.Version}" + (v.IsLatest ? " (latest)" : "")), td($"{v.Manifest.WeightsBytes / 1024.0:F0} KiB"),
                 td(v.Manifest.Metrics is null ? "—" : v.Manifest.Metrics.TestAccuracy.ToString("P2", CultureInfo.CurrentCulture)),
                 td(v.Manifest.Training?.Seconds.ToString("F1", CultureInfo.CurrentCulture) ?? "—"),
-                td($"{v.Manifest.CreatedUtc:yyyy-MM-dd HH:mm}"), td(v.Manifest.Origin.Pod ?? v.Manifest.Origin.Host)))));
+                td($"{v.Manifest.CreatedUtc:yyyy-MM-dd HH:mm}"), td(v.Manifest.Origin.Pod ?? v.Manifest.Origin.Host)))),
+            survey.Problems.Count == 0 ? "" : div(b($"Skipped {survey.Problems.Count} entries that cannot be read:"),
+                ul(survey.Problems.Select(p => li(code(p.Path), ": ", p.Problem)))));
 
     public static IHtmlContent NotInCluster(string host, string store, string data) =>
         div("Not running in a Kubernetes cluster (no service account token and KUBERNETES_SERVICE_HOST). Host ", b(host),
