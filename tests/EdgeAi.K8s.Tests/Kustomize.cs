@@ -7,7 +7,7 @@ namespace EdgeAi.K8s.Tests;
 /// <summary>A kustomization built as `kubectl kustomize` builds it, and its objects.</summary>
 public sealed class Built
 {
-    public static readonly string[] Overlays = ["base", "overlays/rpi", "overlays/traefik", "overlays/gateway-api", "overlays/small", "jobs/training"];
+    public static readonly string[] Overlays = ["base", "overlays/rpi", "overlays/traefik", "overlays/gateway-api", "overlays/small", "overlays/cert-manager", "jobs/training"];
     static readonly Dictionary<string, Built> cache = [];
 
     public string Yaml { get; }
