@@ -28,8 +28,4 @@ if [ -z "${JUPYTER_TOKEN:-}" ]; then
 fi
 
 # JUPYTER_PORT: for hosts where the container shares the host's network (podman --network host).
-# The server reads JUPYTER_TOKEN from its environment: on the command line every process could read it.
-exec jupyter lab --no-browser --ip=0.0.0.0 --port="${JUPYTER_PORT:-8888}" --ServerApp.password='' \
-  --ServerApp.root_dir="$HOME/notebooks" \
-  --MultiKernelManager.default_kernel_name=edgeai-csharp \
-  --ServerApp.terminals_enabled=False
+exec /opt/edgeai/bin/jupyter-server "$HOME/notebooks" 0.0.0.0 "${JUPYTER_PORT:-8888}"

@@ -11,10 +11,10 @@ using EdgeAi.Core.Store;
 
 try
 {
-    var lab = await Lab.OpenAsync(dataDirectory: null, storeDirectory: null);
+    var lab = await Lab.OpenAsync();
     using var loaded = lab.Load(ModelRef.Parse(args.FirstOrDefault()));
     var m = loaded.Manifest;
-    Console.WriteLine($"loaded {m.Name}@v{m.Version} in {loaded.Seconds:F3} s: trained {m.CreatedUtc:u} on {m.Origin.Pod ?? m.Origin.Host}, " +
+    Console.WriteLine($"loaded {m.Ref} in {loaded.Seconds:F3} s: trained {m.CreatedUtc:u} on {m.Origin.Pod ?? m.Origin.Host}, " +
                       $"test accuracy {m.Metrics?.TestAccuracy:P2}");
     Console.WriteLine($"test accuracy now: {lab.Evaluate(loaded.Model).Accuracy:P2}");
     foreach (var p in lab.Predict(loaded.Model, 0, 8))

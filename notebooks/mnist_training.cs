@@ -13,8 +13,8 @@ using EdgeAi.Core.Training;
 try
 {
     var epochs = args.Length > 0 ? int.Parse(args[0]) : TrainingOptions.Default.Epochs;
-    var lab = await Lab.OpenAsync(dataDirectory: null, storeDirectory: null);
-    var data = await lab.DatasetAsync();
+    var lab = await Lab.OpenAsync();
+    var data = lab.Dataset;
     Console.WriteLine($"{data.Name}: {data.Train.Count:N0} training and {data.Test.Count:N0} test images; store {lab.Store.Root}");
 
     var saved = lab.TrainAndSave("mnist-mlp", new TrainingOptions { Epochs = epochs }, progress =>
@@ -22,7 +22,7 @@ try
         if (progress.EpochCompleted)
             Console.WriteLine($"epoch {progress.Epoch}/{progress.Epochs}: loss {progress.Loss:F4}, accuracy {progress.Accuracy:P2}");
     });
-    Console.WriteLine($"saved {saved.Manifest.Name}@v{saved.Manifest.Version}: test accuracy {saved.Evaluation.Accuracy:P2}, " +
+    Console.WriteLine($"saved {saved.Manifest.Ref}: test accuracy {saved.Evaluation.Accuracy:P2}, " +
                       $"trained in {saved.Training.Seconds:F1} s");
     return 0;
 }

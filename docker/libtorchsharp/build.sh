@@ -8,10 +8,10 @@
 # It runs on Debian 13 (trixie) as root: the image's build stage, and ./lab test --arm64 in a trixie root.
 # Cross-compiling from amd64 with g++-aarch64-linux-gnu takes minutes; compiling under qemu would take hours.
 #
-# Why Debian 13's libtorch 2.6 and not 2.10, which TorchSharp 0.107.0 was released against: 2.10 for arm64 is
+# Why Debian 13's libtorch 2.6 and not 2.10, which the pinned TorchSharp (0.107) was released against: 2.10 for arm64 is
 # on PyPI only (unreachable from our machines, and a wheel brings its own libgomp and OpenBLAS); forky's 2.14
 # needs C++20 and has removed the named-tensor API that THSTensor.cpp calls. 2.6 compiles with two
-# version-guarded changes (libtorch-2.6.patch) and exports every THS* symbol that TorchSharp 0.107.0 imports
+# version-guarded changes (libtorch-2.6.patch) and exports every THS* symbol that the pinned TorchSharp imports
 # (tests/EdgeAi.Image.Tests/arm64.sh checks the exports against the x64 library of the NuGet package).
 # CMake is not used: TorchSharp's CMakeLists finds Torch through Caffe2's config, which probes the build
 # machine (Python, CUDA) rather than the target; the sources and flags below are those of that CMakeLists.

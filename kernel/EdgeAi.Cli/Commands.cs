@@ -31,13 +31,13 @@ static class Commands
                 Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(rate),
                 Seed = parse.GetValue(seed), Threads = parse.GetValue(threads), ProgressInterval = TimeSpan.FromSeconds(2),
             };
-            var lab = await Lab.OpenAsync(parse.GetValue(Data), parse.GetValue(Store), cancel);
+            var lab = await Lab.OpenAsync(parse.GetValue(Data), WeightStore.Open(parse.GetValue(Store)), cancel: cancel);
             var saved = lab.TrainAndSave(parse.GetValue(name)!, options, p =>
                 Console.WriteLine(p.EpochCompleted
                     ? $"epoch {p.Epoch}/{p.Epochs}: loss {p.Loss:F4}, accuracy {p.Accuracy:P2}"
                     : $"  epoch {p.Epoch} batch {p.Batch}/{p.BatchesPerEpoch}: loss {p.Loss:F4}, accuracy {p.Accuracy:P2}, {p.SamplesPerSecond:F0} images/s, ETA {p.Eta:mm\\:ss}"),
                 cancel);
-            Console.WriteLine($"saved {saved.Manifest.Name}@v{saved.Manifest.Version} to {lab.Store.Root}: test accuracy " +
+            Console.WriteLine($"saved {saved.Manifest.Ref} to {lab.Store.Root}: test accuracy " +
                               $"{saved.Manifest.Metrics?.TestAccuracy:P2}, trained in {saved.Manifest.Training?.Seconds:F1} s");
             return 0;
         });
@@ -49,10 +49,10 @@ static class Commands
         var command = new Command("eval", "Test accuracy, per-class accuracy and confusion matrix of a stored model") { Model, Data, Store };
         command.SetAction(async (parse, cancel) =>
         {
-            var lab = await Lab.OpenAsync(parse.GetValue(Data), parse.GetValue(Store), cancel);
+            var lab = await Lab.OpenAsync(parse.GetValue(Data), WeightStore.Open(parse.GetValue(Store)), cancel: cancel);
             using var loaded = lab.Load(ModelRef.Parse(parse.GetValue(Model)));
             var result = lab.Evaluate(loaded.Model);
-            Console.WriteLine($"{loaded.Manifest.Name}@v{loaded.Manifest.Version}: test accuracy {result.Accuracy:P2} on {result.Count} images");
+            Console.WriteLine($"{loaded.Manifest.Ref}: test accuracy {result.Accuracy:P2} on {result.Count} images");
             for (var c = 0; c < result.PerClassAccuracy.Length; c++)
                 Console.WriteLine($"  class {c}: {result.PerClassAccuracy[c]:P1}");
             return 0;
@@ -69,7 +69,7 @@ static class Commands
         var command = new Command("predict", "Predict test images with a stored model") { Model, index, count, all, csv, Data, Store };
         command.SetAction(async (parse, cancel) =>
         {
-            var lab = await Lab.OpenAsync(parse.GetValue(Data), parse.GetValue(Store), cancel);
+            var lab = await Lab.OpenAsync(parse.GetValue(Data), WeightStore.Open(parse.GetValue(Store)), cancel: cancel);
             using var loaded = lab.Load(ModelRef.Parse(parse.GetValue(Model)));
             var predictions = parse.GetValue(all) ? lab.PredictAll(loaded.Model) : lab.Predict(loaded.Model, parse.GetValue(index), parse.GetValue(count));
             if (parse.GetValue(csv)) Console.WriteLine("index,true,predicted," + string.Join(',', Enumerable.Range(0, 10).Select(c => $"p{c}")));
@@ -89,11 +89,14 @@ static class Commands
         command.SetAction(parse =>
         {
             var store = WeightStore.Open(parse.GetValue(Store));
-            var versions = store.List();
-            if (versions.Count == 0) Console.WriteLine($"no models in {store.Root}");
-            foreach (var v in versions)
-                Console.WriteLine($"{v.Manifest.Name}@v{v.Manifest.Version}{(v.IsLatest ? " (latest)" : "")}  " +
-                                  $"accuracy {v.Manifest.Metrics?.TestAccuracy:P2}  {v.Manifest.CreatedUtc:u}  by {v.Manifest.Origin.Pod ?? v.Manifest.Origin.Host}");
+            var survey = store.Survey();
+            if (survey.Versions.Count == 0 && survey.Problems.Count == 0) Console.WriteLine($"no models in {store.Root}");
+            // What a manifest says is printed with control characters escaped: a name or host could carry terminal escapes.
+            foreach (var v in survey.Versions)
+                Console.WriteLine(Printable.Of($"{v.Manifest.Ref}{(v.IsLatest ? " (latest)" : "")}  " +
+                                               $"accuracy {v.Manifest.Metrics?.TestAccuracy:P2}  {v.Manifest.CreatedUtc:u}  by {v.Manifest.Origin.Pod ?? v.Manifest.Origin.Host}"));
+            foreach (var bad in survey.Problems)
+                Console.WriteLine($"skipped {Printable.Of(bad.Path)}: {bad.Problem}");
             return 0;
         });
         return command;

@@ -10,7 +10,15 @@ try
 {
     // Without this, System.CommandLine prints every exception with its stack trace and returns 1, and the
     // named errors below would never be seen.
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    var parsed = root.Parse(args);
+    if (parsed.Errors.Count > 0)
+    {
+        // System.CommandLine would exit 1; every usage error of edgeai exits 2, as the README says.
+        foreach (var error in parsed.Errors) Console.Error.WriteLine($"error: {error.Message}");
+        Console.Error.WriteLine("(edgeai --help lists the commands, edgeai COMMAND --help their options)");
+        return 2;
+    }
+    return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
 catch (EdgeAiException e)
 {

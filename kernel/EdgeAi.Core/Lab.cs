@@ -11,27 +11,23 @@ public sealed record SavedModel(MnistMlp Model, ModelManifest Manifest, Training
 
 /// <summary>
 /// The report's workflow in one place, for every front end (notebook magics, CLI, Job, scripts): train, evaluate
-/// and save to the shared store; load and predict anywhere. Data is read on first use and kept.
+/// and save to the shared store; load and predict anywhere. A lab always has its data: <see cref="OpenAsync"/>
+/// reads (or downloads) it once.
 /// </summary>
-public sealed class Lab(WeightStore store, string? dataDirectory = null, DatasetLocator? locator = null)
+public sealed class Lab
 {
     public const int MaxPredictions = 100;
-    MnistDataset? dataset;
 
-    public WeightStore Store { get; } = store;
-    public string? DataDirectory { get; } = dataDirectory;
+    Lab(WeightStore store, MnistDataset dataset) => (Store, Dataset) = (store, dataset);
 
-    public static async Task<Lab> OpenAsync(string? dataDirectory, string? storeDirectory, CancellationToken cancel = default)
-    {
-        var lab = new Lab(WeightStore.Open(storeDirectory), dataDirectory);
-        await lab.DatasetAsync(cancel);
-        return lab;
-    }
+    public WeightStore Store { get; }
+    public MnistDataset Dataset { get; }
 
-    public async Task<MnistDataset> DatasetAsync(CancellationToken cancel = default) =>
-        dataset ??= await (locator ?? new DatasetLocator()).LoadAsync(DataDirectory, cancel);
-
-    MnistDataset Dataset => dataset ?? throw new InvalidOperationException("call DatasetAsync first");
+    /// <summary>A lab over <paramref name="store"/> (default: <see cref="WeightStore.DefaultRoot"/>) with the data of
+    /// <paramref name="dataDirectory"/> (default: what <see cref="DatasetLocator"/> finds).</summary>
+    public static async Task<Lab> OpenAsync(string? dataDirectory = null, WeightStore? store = null, DatasetLocator? locator = null,
+                                            CancellationToken cancel = default) =>
+        new(store ?? WeightStore.Open(), await (locator ?? new DatasetLocator()).LoadAsync(dataDirectory, cancel));
 
     /// <summary>Trains, evaluates on the test split, then saves. Cancelled or failed runs save nothing.</summary>
     public SavedModel TrainAndSave(string name, TrainingOptions options, Action<TrainingProgress>? progress = null,
@@ -43,13 +39,11 @@ public sealed class Lab(WeightStore store, string? dataDirectory = null, Dataset
         {
             cancel.ThrowIfCancellationRequested();
             var evaluation = Evaluator.Evaluate(training.Model, Dataset.Test);
-            var manifest = Store.Save(name, training.Model, new ModelManifest
-            {
-                Dataset = new DatasetInfo(Dataset.Name, Dataset.Train.Count, Dataset.Test.Count),
-                Training = new TrainingInfo(options.Epochs, options.BatchSize, options.LearningRate, options.Seed, options.Threads,
+            var manifest = Store.Save(name, training.Model, new Provenance(
+                new DatasetInfo(Dataset.Name, Dataset.Train.Count, Dataset.Test.Count),
+                new TrainingInfo(options.Epochs, options.BatchSize, options.LearningRate, options.Seed, options.Threads,
                     training.Seconds, training.Epochs),
-                Metrics = new MetricsInfo(evaluation.Accuracy, evaluation.PerClassAccuracy),
-            });
+                new MetricsInfo(evaluation.Accuracy, evaluation.PerClassAccuracy)));
             return new SavedModel(training.Model, manifest, training, evaluation);
         }
         catch

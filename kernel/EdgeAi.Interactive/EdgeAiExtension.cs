@@ -21,11 +21,8 @@ public sealed class EdgeAiExtension : IKernelExtension
         Formatter.SetPreferredMimeTypesFor(typeof(PlotHtml), "text/html");
 
         // plotly.js for every chart of this page (pods have no internet for a CDN); hidden, once per load.
-        KernelInvocationContext.Current?.ShowHtml(Charts.PlotlyLoader());
-        KernelInvocationContext.Current?.ShowHtml(($"<div><code>EdgeAi.Interactive</code> loaded: <code>#!mnist-train</code>, <code>#!mnist-load</code>, <code>#!mnist-eval</code>, " +
-             $"<code>#!mnist-predict</code>, <code>#!mnist-weights</code>, <code>#!cluster</code> (each takes <code>--help</code>). " +
-             $"Store <code>{Magic.Encode(Mnist.Store.Root)}</code>, data {Magic.Encode(Mnist.DataDescription)}. " +
-             "Try <code>#!mnist-train --epochs 1</code>.</div>"));
+        KernelInvocationContext.Current?.ShowHtml(HtmlViews.Trusted(Charts.PlotlyLoader()));
+        KernelInvocationContext.Current?.ShowHtml(HtmlViews.Loaded(Mnist.Store.Root, Mnist.DataDescription));
         return Task.CompletedTask;
     }
 }

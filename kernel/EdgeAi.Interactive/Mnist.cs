@@ -11,12 +11,13 @@ namespace EdgeAi.Interactive;
 /// <code>
 /// #!mnist-load
 /// var model = EdgeAi.Interactive.Mnist.Model;        // an EdgeAi.Core.Model.MnistMlp (a TorchSharp module)
-/// var probabilities = EdgeAi.Interactive.Mnist.Lab.Predict(model, 0, 5);
+/// var probabilities = (await EdgeAi.Interactive.Mnist.LabAsync()).Predict(model, 0, 5);
 /// </code>
 /// </summary>
 public static class Mnist
 {
-    static Lab? lab;
+    static Task<Lab>? lab;
+    static WeightStore? store;
     static string? storeDirectory, dataDirectory;
 
     /// <summary>The trained or loaded model, or null before the first #!mnist-train / #!mnist-load.</summary>
@@ -28,17 +29,19 @@ public static class Mnist
     /// <summary>The last #!mnist-eval result.</summary>
     public static EvaluationResult? LastEvaluation { get; internal set; }
 
-    /// <summary>The core's facade over the shared store and the data; the same one the magics use.</summary>
-    public static Lab Lab => lab ??= new Lab(WeightStore.Open(storeDirectory), dataDirectory);
+    /// <summary>The core's facade over the shared store and the data, the same one the magics use; read or
+    /// downloaded once per kernel: <c>var lab = await EdgeAi.Interactive.Mnist.LabAsync();</c></summary>
+    public static Task<Lab> LabAsync() => lab ??= Lab.OpenAsync(dataDirectory, Store);
 
     /// <summary>The weight store in use (EDGEAI_WEIGHTS_DIR, /books when mounted, or a per-user folder).</summary>
-    public static WeightStore Store => Lab.Store;
+    public static WeightStore Store => store ??= WeightStore.Open(storeDirectory);
 
     /// <summary>Switches store and/or data directory for this kernel (null keeps the default).</summary>
     public static void Configure(string? store = null, string? data = null)
     {
         storeDirectory = store;
         dataDirectory = data;
+        Mnist.store = null;
         lab = null;
     }
 
@@ -52,8 +55,16 @@ public static class Mnist
     }
 
     /// <summary>The lab for one magic: the session's, or one reading another data directory.</summary>
-    internal static Lab ForData(string? data) =>
-        string.IsNullOrWhiteSpace(data) || data == dataDirectory ? Lab : new Lab(Lab.Store, data);
+    internal static async Task<Lab> ForDataAsync(string? data, CancellationToken cancel)
+    {
+        if (string.IsNullOrWhiteSpace(data) || data == dataDirectory)
+        {
+            var session = LabAsync();
+            try { return await session.WaitAsync(cancel); }
+            catch when (session.IsFaulted) { lab = null; throw; }   // a later magic tries again (the data may be there by then)
+        }
+        return await Lab.OpenAsync(data, Store, cancel: cancel);
+    }
 
     internal static string DataDescription =>
         dataDirectory ?? Environment.GetEnvironmentVariable(DatasetLocator.EnvironmentVariable) ?? "found on first use (EDGEAI_DATA_DIR, the image's copy, or a download)";

@@ -27,7 +27,7 @@ public static class Plots
             return loaded.Seconds;
         }).ToArray();
         return new PlotHtml(Charts.SecondsBars(
-            rows.Select(v => $"{v.Manifest.Name}@v{v.Manifest.Version}").ToArray(),
+            rows.Select(v => v.Manifest.Ref.ToString()).ToArray(),
             ["train (from the manifest)", "load (measured now)"],
             [rows.Select(v => v.Manifest.Training!.Seconds).ToArray(), loadSeconds],
             "Training vs loading time"));

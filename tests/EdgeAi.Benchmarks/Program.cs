@@ -47,7 +47,7 @@ try
     TorchNative.EnsureLoaded();
     var nativeSeconds = clock.Elapsed.TotalSeconds;
     var store = new WeightStore(temp.FullName);
-    using (var model = new MnistMlp()) store.Save("bench", model, new ModelManifest());
+    using (var model = new MnistMlp()) store.Save("bench", model);
     var test = MnistDataset.Load(data).Test;
     for (var round = 0; round < 2; round++)   // the first round includes JIT warm-up
     {

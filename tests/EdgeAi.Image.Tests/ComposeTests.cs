@@ -1,5 +1,5 @@
 using System.Net;
-using static EdgeAi.Notebook.Tests.Support.JupyterClient;
+using static EdgeAi.TestSupport.JupyterClient;
 
 namespace EdgeAi.Image.Tests;
 

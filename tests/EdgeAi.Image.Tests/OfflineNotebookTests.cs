@@ -57,12 +57,5 @@ public sealed class OfflineNotebookTests(LabImage image, OfflineNotebooks notebo
         Assert.InRange(double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 84, 100);
     }
 
-    static int OwnerOf(string path)
-    {
-        var info = new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%u", path]) { RedirectStandardOutput = true };
-        using var process = System.Diagnostics.Process.Start(info)!;
-        var owner = int.Parse(process.StandardOutput.ReadToEnd().Trim());
-        process.WaitForExit();
-        return owner;
-    }
+    static int OwnerOf(string path) => int.Parse(Processes.Run("stat", "-c", "%u", path).Trim());
 }

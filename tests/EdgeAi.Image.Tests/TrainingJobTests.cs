@@ -22,7 +22,7 @@ public sealed partial class TrainingJobTests(LabImage image) : IDisposable
         var trained = image.Podman.Run(TimeSpan.FromMinutes(10),
             ["run", "--rm", "--network", "none", .. Pod.RunOptions(temp, books, memory.Replace("Gi", "g")), "--entrypoint", command[0], image.Image, .. command[1..]]);
         Assert.True(trained.ExitCode == 0, trained.Output);
-        Report.Line($"training Job command ({string.Join(' ', command)}): {clock.Elapsed.TotalSeconds:F1} s in a {memory} container");
+        Report.Line("image", $"training Job command ({string.Join(' ', command)}): {clock.Elapsed.TotalSeconds:F1} s in a {memory} container");
 
         var listed = image.Podman.Check(["run", "--rm", "--network", "none", .. Pod.RunOptions(temp, books), image.Image, "edgeai", "list", "--store", "/books"]);
         Assert.Contains("mnist-mlp", listed);

@@ -1,4 +1,3 @@
 global using Xunit;
-global using EdgeAi.Core.Tests.Support;
+global using EdgeAi.TestSupport;
 global using EdgeAi.Image.Tests.Support;
-global using EdgeAi.Notebook.Tests.Support;

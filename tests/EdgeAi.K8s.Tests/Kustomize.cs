@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using EdgeAi.Core.Tests.Support;
 using k8s;
 using k8s.Models;
 
@@ -8,7 +7,7 @@ namespace EdgeAi.K8s.Tests;
 /// <summary>A kustomization built as `kubectl kustomize` builds it, and its objects.</summary>
 public sealed class Built
 {
-    public static readonly string[] Overlays = ["base", "overlays/rpi", "overlays/traefik", "overlays/gateway-api", "overlays/small", "jobs/training"];
+    public static readonly string[] Overlays = ["base", "overlays/rpi", "overlays/traefik", "overlays/gateway-api", "overlays/small", "overlays/cert-manager", "jobs/training"];
     static readonly Dictionary<string, Built> cache = [];
 
     public string Yaml { get; }
@@ -46,19 +45,9 @@ public sealed class Built
 
     public static string Run(string file, string[] arguments, string? input = null)
     {
-        var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = input is not null };
-        foreach (var a in arguments) info.ArgumentList.Add(a);
-        using var process = Process.Start(info)!;
-        if (input is not null)
-        {
-            process.StandardInput.Write(input);
-            process.StandardInput.Close();
-        }
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} exited {process.ExitCode}:\n{output.Result}\n{errors.Result}");
-        return output.Result;
+        var result = Processes.Execute(Processes.Info(file, arguments), TimeSpan.FromMinutes(2), input);
+        if (result.ExitCode != 0)
+            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} exited {result.ExitCode}:\n{result.Output}");
+        return result.Stdout;
     }
 }

@@ -1,4 +1,3 @@
-using EdgeAi.Core.Tests.Support;
 using k8s;
 
 namespace EdgeAi.K8s.Tests;

@@ -1,4 +1,3 @@
-using EdgeAi.Core.Tests.Support;
 using k8s.Models;
 
 namespace EdgeAi.K8s.Tests;
@@ -94,13 +93,43 @@ public sealed class PolicyTests
         Assert.Equal("edgeai-lab", binding.Subjects.Single().Name);
         Assert.Equal("Role", binding.RoleRef.Kind);
         Assert.Equal("edgeai-lab", Base.Deployment.Spec.Template.Spec.ServiceAccountName);
+        // The Deployment and the claim by name; the account mounts its token only where a pod asks (the Deployment).
+        Assert.Equal(["edgeai-lab"], rules.Single(r => r.Resources.Contains("deployments")).ResourceNames);
+        Assert.Equal(["edgeai-books"], rules.Single(r => r.Resources.Contains("persistentvolumeclaims")).ResourceNames);
+        Assert.False(Base.Single<V1ServiceAccount>("edgeai-lab").AutomountServiceAccountToken);
+        Assert.True(Base.Deployment.Spec.Template.Spec.AutomountServiceAccountToken);
+        Assert.False(Built.Of("jobs/training").Single<V1Job>("edgeai-train").Spec.Template.Spec.AutomountServiceAccountToken);
+    }
+
+    [Fact]
+    public void The_token_and_cookies_travel_over_TLS()
+    {
+        var ingress = Base.Single<V1Ingress>("edgeai-lab");
+        var tls = Assert.Single(ingress.Spec.Tls);
+        Assert.Equal("edgeai-lab-tls", tls.SecretName);
+        Assert.Equal(ingress.Spec.Rules.Select(r => r.Host), tls.Hosts);
+        Assert.Equal("edgeai-ca", Built.Of("overlays/cert-manager").Single<V1Ingress>("edgeai-lab").Metadata.Annotations["cert-manager.io/cluster-issuer"]);
+    }
+
+    [Fact]
+    public void Out_of_the_pod_only_DNS_and_the_API_server_are_reachable()
+    {
+        var egress = Base.Single<V1NetworkPolicy>("edgeai-lab-from-ingress").Spec.Egress;
+        Assert.Equal(2, egress.Count);
+        var dns = egress[0];
+        Assert.Equal("kube-dns", dns.To.Single().PodSelector.MatchLabels["k8s-app"]);
+        Assert.Equal(["53/UDP", "53/TCP"], dns.Ports.Select(p => $"{p.Port.Value}/{p.Protocol}"));
+        var api = egress[1];
+        Assert.Equal(["10.43.0.1/32", "192.168.1.10/32"], api.To.Select(t => t.IpBlock.Cidr));   // from cluster-network
+        Assert.Equal(["443/TCP", "6443/TCP"], api.Ports.Select(p => $"{p.Port.Value}/{p.Protocol}"));
+        Assert.DoesNotContain(egress.SelectMany(r => r.To), t => t.IpBlock?.Cidr is "0.0.0.0/0" or "::/0");
     }
 
     [Fact]
     public void OnlyTheIngressControllerReachesJupyter()
     {
         var policy = Base.Single<V1NetworkPolicy>("edgeai-lab-from-ingress");
-        Assert.Equal(["Ingress"], policy.Spec.PolicyTypes);
+        Assert.Equal(["Ingress", "Egress"], policy.Spec.PolicyTypes);
         var rule = policy.Spec.Ingress.Single();
         Assert.Equal("ingress-nginx", rule.FromProperty.Single().NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"]);
         Assert.Equal("8888", rule.Ports.Single().Port.Value);

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using EdgeAi.Core.Tests.Support;
 
 namespace EdgeAi.Notebook.Tests;
 
@@ -11,16 +10,13 @@ public sealed class FileBasedAppTests : IDisposable
 
     string Run(string file, params string[] arguments)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RealData.RepositoryRoot };
-        foreach (var a in new[] { "run", "-c", "Release", $"notebooks/{file}", "--" }.Concat(arguments)) info.ArgumentList.Add(a);
+        var info = Processes.Info("dotnet", ["run", "-c", "Release", $"notebooks/{file}", "--", .. arguments]);
+        info.WorkingDirectory = RealData.RepositoryRoot;
         info.Environment["EDGEAI_WEIGHTS_DIR"] = temp.Combine("books");
         info.Environment["EDGEAI_DATA_DIR"] = RealData.RequireFashionMnist();
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(5)), $"{file} timed out");
-        Assert.True(process.ExitCode == 0, $"{file} exited {process.ExitCode}: {output.Result}{errors.Result}");
-        return output.Result;
+        var result = Processes.Execute(info, TimeSpan.FromMinutes(5));
+        Assert.True(result.ExitCode == 0, $"{file} exited {result.ExitCode}: {result.Output}");
+        return result.Stdout;
     }
 
     [Fact]

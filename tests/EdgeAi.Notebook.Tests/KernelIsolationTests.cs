@@ -3,9 +3,8 @@ using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
-using EdgeAi.Core.Tests.Support;
 using EdgeAi.Notebook.Tests.Support;
-using static EdgeAi.Notebook.Tests.Support.JupyterClient;
+using static EdgeAi.TestSupport.JupyterClient;
 
 namespace EdgeAi.Notebook.Tests;
 
@@ -109,19 +108,12 @@ public sealed class KernelIsolationTests(KernelIsolationTests.RunningLab lab) : 
 
     static string Attack(string[] asUser, string marker, List<string> targets)
     {
-        var info = new ProcessStartInfo(asUser.Length > 0 ? asUser[0] : Processes.Python)
-            { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in asUser.Skip(1).Concat(asUser.Length > 0 ? [Processes.Python] : []).Concat(["-", marker]).Concat(targets))
-            info.ArgumentList.Add(a);
-        using var attacker = Process.Start(info)!;
-        // Through standard input: another user may not be able to read the test's folder.
-        attacker.StandardInput.Write(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Security", "kernel_attack.py")));
-        attacker.StandardInput.Close();
-        var output = attacker.StandardOutput.ReadToEndAsync();
-        var errors = attacker.StandardError.ReadToEndAsync();
-        Assert.True(attacker.WaitForExit(TimeSpan.FromMinutes(2)), "the attack hung");
-        Assert.True(attacker.ExitCode == 0, errors.Result);
-        return output.Result;
+        // The script goes in on standard input: another user may not be able to read the test's folder.
+        var command = asUser.Concat([Processes.Python, "-", marker]).Concat(targets).ToList();
+        var result = Processes.Execute(Processes.Info(command[0], command.Skip(1)), TimeSpan.FromMinutes(2),
+            File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Security", "kernel_attack.py")));
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        return result.Stdout;
     }
 
     static int OwnerOf(string path) =>

@@ -4,9 +4,8 @@ using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
-using EdgeAi.Core.Tests.Support;
 using EdgeAi.Notebook.Tests.Support;
-using static EdgeAi.Notebook.Tests.Support.JupyterClient;
+using static EdgeAi.TestSupport.JupyterClient;
 
 namespace EdgeAi.Notebook.Tests;
 

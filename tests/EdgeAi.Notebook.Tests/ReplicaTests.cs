@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
-using EdgeAi.Core.Tests.Support;
 using EdgeAi.Notebook.Tests.Support;
-using static EdgeAi.Notebook.Tests.Support.JupyterClient;
+using static EdgeAi.TestSupport.JupyterClient;
 
 namespace EdgeAi.Notebook.Tests;
 

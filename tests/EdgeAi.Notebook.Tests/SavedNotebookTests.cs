@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using EdgeAi.Core.Tests.Support;
 
 namespace EdgeAi.Notebook.Tests;
 

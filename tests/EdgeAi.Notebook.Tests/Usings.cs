@@ -1,4 +1,5 @@
 global using Xunit;
+global using EdgeAi.TestSupport;
 
 // One real kernel at a time: on 2 cores, kernels started together only slow each other down.
 [assembly: CollectionBehavior(CollectionBehavior.CollectionPerAssembly)]

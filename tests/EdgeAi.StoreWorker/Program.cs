@@ -6,7 +6,7 @@ using EdgeAi.Core.Native;
 using EdgeAi.Core.Store;
 using TorchSharp;
 
-TorchNative.EnsureLoaded();
+TorchNative.EnsureLoaded();   // the reader calls torch itself before any model exists
 var store = new WeightStore(args[1]) { KeepVersions = 100_000 };
 var name = args[2];
 
@@ -18,7 +18,7 @@ switch (args[0])
         for (var i = 0; i < count; i++)
         {
             using var model = new MnistMlp(seed: seed * 10_000 + i);
-            var manifest = store.Save(name, model, new ModelManifest());
+            var manifest = store.Save(name, model);
             Console.WriteLine(manifest.Version);
         }
         return 0;

@@ -41,7 +41,8 @@ public sealed class DatasetLocator
             ? xdg
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "edgeai", "mnist");
 
-    /// <summary>The directory to read, downloading into the cache when nothing else holds the files.</summary>
+    /// <summary>The directory to read, downloading into the cache when nothing else holds the files. The files are
+    /// found here and read (once) by <see cref="LoadAsync"/>.</summary>
     public async Task<string> LocateAsync(string? explicitDirectory = null, CancellationToken cancel = default)
     {
         if (!string.IsNullOrWhiteSpace(explicitDirectory)) return RequireComplete(explicitDirectory, "--data");
@@ -64,7 +65,7 @@ public sealed class DatasetLocator
     {
         if (!Directory.Exists(dir))
             throw new EdgeAiException($"Data directory '{dir}' (from {source}) does not exist.");
-        MnistDataset.Load(dir);  // fails with the names of what is missing
+        MnistDataset.RequireFiles(dir);
         return dir;
     }
 

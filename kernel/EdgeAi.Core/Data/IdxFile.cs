@@ -12,6 +12,8 @@ public static class IdxFile
 {
     public const int ImagesMagic = 0x00000803;
     public const int LabelsMagic = 0x00000801;
+    /// <summary>Sane limits, checked before anything is allocated: MNIST-format sets hold 10,000-70,000 images.</summary>
+    public const int MaxItems = 1_000_000, MaxSide = 1_024;
 
     /// <summary>Images as one byte array (count x rows x columns, row-major).</summary>
     public static (byte[] Pixels, int Count, int Rows, int Columns) ReadImages(string path)
@@ -42,27 +44,49 @@ public static class IdxFile
                 throw new EdgeAiException(
                     $"{path}: magic number 0x{magic:X8} is not an IDX {kind} file (expected 0x{expectedMagic:X8}).");
 
-            var dims = new int[magic & 0xFF];
+            var rank = magic & 0xFF;
+            var dims = new int[rank];
             long total = 1;
             for (var d = 0; d < dims.Length; d++)
             {
                 ReadExactly(stream, word, path, "the header");
                 dims[d] = BinaryPrimitives.ReadInt32BigEndian(word);
-                if (dims[d] <= 0)
-                    throw new EdgeAiException($"{path}: dimension {d} is {dims[d]}; every dimension must be positive.");
+                var limit = d == 0 ? MaxItems : MaxSide;
+                if (dims[d] <= 0 || dims[d] > limit)
+                    throw new EdgeAiException($"{path}: dimension {d} is {dims[d]}; it must be 1-{limit:N0} ({(d == 0 ? "items" : "pixels")}).");
                 total *= dims[d];
             }
-            if (total > Array.MaxLength)
-                throw new EdgeAiException($"{path}: {total} values is more than one array can hold.");
-
-            var data = new byte[total];
-            ReadExactly(stream, data, path, $"{total} bytes of data");
+            if (total > (long)MaxItems * 28 * 28)
+                throw new EdgeAiException($"{path}: {total:N0} bytes of data is more than an MNIST-format set holds (at most {(long)MaxItems * 28 * 28:N0}).");
+            // A raw file must hold exactly what its header says; a gzip file is read in pieces, so a header that
+            // lies (a "gzip bomb" that claims a million images) costs only what it really decompresses to.
+            if (stream is FileStream raw && raw.Length - raw.Position < total)
+                throw new EdgeAiException($"{path} is truncated: it ended after {raw.Length - raw.Position} of the {total} bytes of data its header announces.");
+            var data = ReadAll(stream, total, path);
+            // Reading on to the end makes the gzip reader check its trailer (CRC-32 and length): damaged data
+            // that still inflates is caught here, and so is anything after the data.
+            if (stream.ReadByte() != -1)
+                throw new EdgeAiException($"{path} holds more than the {total:N0} bytes of data its header announces.");
             return (dims, data);
         }
         catch (InvalidDataException e)
         {
             throw new EdgeAiException($"{path}: the gzip stream is damaged ({e.Message}).", e);
         }
+    }
+
+    static byte[] ReadAll(Stream stream, long total, string path)
+    {
+        using var data = new MemoryStream();
+        var buffer = new byte[1 << 20];
+        while (data.Length < total)
+        {
+            var read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, total - data.Length));
+            if (read == 0)
+                throw new EdgeAiException($"{path} is truncated: it ended after {data.Length:N0} of the {total:N0} bytes of data its header announces.");
+            data.Write(buffer, 0, read);
+        }
+        return data.Length == data.GetBuffer().Length ? data.GetBuffer() : data.ToArray();
     }
 
     static bool IsGzip(FileStream file)

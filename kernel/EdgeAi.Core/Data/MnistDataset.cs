@@ -33,17 +33,21 @@ public sealed record MnistDataset(string Name, string Directory, MnistSplit Trai
     /// <summary>Reads the four IDX files (each raw or .gz) from <paramref name="directory"/>.</summary>
     public static MnistDataset Load(string directory, string? name = null)
     {
-        var paths = FileStems.Select(stem => FindFile(directory, stem)).ToArray();
-        var missing = FileStems.Where((_, i) => paths[i] is null).ToList();
-        if (missing.Count > 0)
-            throw new EdgeAiException(
-                $"MNIST files missing in {directory}: {string.Join(", ", missing)} (each may end in .gz).");
-
+        RequireFiles(directory);
+        var paths = FileStems.Select(stem => FindFile(directory, stem)!).ToArray();
         return new MnistDataset(
             name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory))),
             directory,
-            ReadSplit(paths[0]!, paths[1]!),
-            ReadSplit(paths[2]!, paths[3]!));
+            ReadSplit(paths[0], paths[1]),
+            ReadSplit(paths[2], paths[3]));
+    }
+
+    /// <summary>Throws, naming the missing ones, unless all four files are in <paramref name="directory"/>.</summary>
+    public static void RequireFiles(string directory)
+    {
+        var missing = FileStems.Where(stem => FindFile(directory, stem) is null).ToList();
+        if (missing.Count > 0)
+            throw new EdgeAiException($"MNIST files missing in {directory}: {string.Join(", ", missing)} (each may end in .gz).");
     }
 
     public static string? FindFile(string directory, string stem) =>

@@ -1,6 +1,5 @@
 using EdgeAi.Core.Data;
 using EdgeAi.Core.Model;
-using EdgeAi.Core.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -57,7 +56,6 @@ public static class Evaluator
     /// <summary>Probabilities for raw 28x28 byte images (e.g. drawn by a user).</summary>
     public static float[][] Probabilities(MnistMlp model, byte[] pixels, int count)
     {
-        TorchNative.EnsureLoaded();
         var result = new float[count][];
         ForChunks(model, pixels, count, (start, logits) =>
         {
@@ -71,7 +69,6 @@ public static class Evaluator
 
     public static int[] PredictLabels(MnistMlp model, byte[] pixels, int count)
     {
-        TorchNative.EnsureLoaded();
         var result = new int[count];
         ForChunks(model, pixels, count, (start, logits) =>
         {

@@ -32,7 +32,7 @@ public sealed class MnistMlp : nn.Module<Tensor, Tensor>
     public MnistMlp() : this(seed: null) { }
 
     /// <summary>A fresh model; with a seed, its initial weights are the same on every run (on one machine).</summary>
-    public MnistMlp(long? seed) : base(nameof(MnistMlp))
+    public MnistMlp(long? seed) : base(NativeLoaded(nameof(MnistMlp)))
     {
         lock (Initialization)
         {
@@ -44,6 +44,14 @@ public sealed class MnistMlp : nn.Module<Tensor, Tensor>
         register_module("1", input);
         register_module("3", hidden);
         register_module("5", output);
+    }
+
+    /// <summary>Every use of libtorch in the core starts with a model, so this is the one place that loads the native
+    /// backend, before the base constructor first calls into it (a failure is an <see cref="EdgeAiException"/>).</summary>
+    static string NativeLoaded(string name)
+    {
+        Native.TorchNative.EnsureLoaded();
+        return name;
     }
 
     /// <summary>Logits for a batch of images (any shape whose trailing dimensions hold 784 pixels in [0,1]).</summary>

@@ -84,10 +84,12 @@ public static class TorchNative
         var bytes = File.ReadAllBytes(original);
         var key = Convert.ToHexString(SHA256.HashData(bytes))[..16].ToLowerInvariant();
         var target = Path.Combine(CacheDirectory, key, BackendFile);
-        if (File.Exists(target)) return target;
-
         if (ElfEdit.MarkVersionNeedWeak(bytes, MissingVersion) == 0)
             throw new EdgeAiException($"{original} failed to load for want of {MissingVersion} but does not list it; cannot repair it.");
+        // A copy is used only when it is byte for byte what the repair makes now: a truncated or altered one (a
+        // full disk, another program) would crash every later run with SIGBUS instead of being rewritten.
+        if (File.Exists(target) && new FileInfo(target).Length == bytes.Length && File.ReadAllBytes(target).AsSpan().SequenceEqual(bytes))
+            return target;
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         var temp = $"{target}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         File.WriteAllBytes(temp, bytes);

@@ -10,19 +10,24 @@ public sealed record ModelManifest
     public const string ManifestFile = "manifest.json";
     public const string WeightsFile = "weights.safetensors";
 
+    // Required members: a manifest read from the store that lacks one, or has null where the type says none, is
+    // rejected by the JSON reader (RespectNullableAnnotations) instead of surfacing later as a crash.
     public int FormatVersion { get; init; } = CurrentFormat;
-    public string Name { get; init; } = "";
+    public required string Name { get; init; }
     public int Version { get; init; }
-    public string Architecture { get; init; } = "";
-    public IReadOnlyList<TensorEntry> Tensors { get; init; } = [];
-    public string WeightsFileName { get; init; } = WeightsFile;
-    public string WeightsSha256 { get; init; } = "";
-    public long WeightsBytes { get; init; }
+    public required string Architecture { get; init; }
+    public required IReadOnlyList<TensorEntry> Tensors { get; init; }
+    public required string WeightsFileName { get; init; }
+    public required string WeightsSha256 { get; init; }
+    public required long WeightsBytes { get; init; }
     public DatasetInfo? Dataset { get; init; }
     public TrainingInfo? Training { get; init; }
     public MetricsInfo? Metrics { get; init; }
-    public OriginInfo Origin { get; init; } = OriginInfo.Current();
-    public DateTimeOffset CreatedUtc { get; init; }
+    public required OriginInfo Origin { get; init; }
+    public required DateTimeOffset CreatedUtc { get; init; }
+
+    /// <summary>NAME@vN, as users write it.</summary>
+    [JsonIgnore] public ModelRef Ref => new(Name, Version);
 
     /// <summary>camelCase, indented, nulls left out; source-generated, so trimmed and AOT apps (a file-based
     /// <c>dotnet run</c> script disables reflection-based JSON) read and write manifests too.</summary>
@@ -30,9 +35,13 @@ public sealed record ModelManifest
 }
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true,
-                             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+                             DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, RespectNullableAnnotations = true)]
 [JsonSerializable(typeof(ModelManifest))]
 internal sealed partial class ManifestJson : JsonSerializerContext;
+
+/// <summary>How a model was made, as its trainer knows it; <see cref="WeightStore.Save"/> adds the rest (name,
+/// version, tensors, checksum, origin, time) and returns the stored <see cref="ModelManifest"/>.</summary>
+public sealed record Provenance(DatasetInfo? Dataset = null, TrainingInfo? Training = null, MetricsInfo? Metrics = null);
 
 public sealed record TensorEntry(string Name, long[] Shape, string Dtype);
 

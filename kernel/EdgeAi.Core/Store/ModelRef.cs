@@ -7,7 +7,7 @@ public sealed partial record ModelRef(string Name, int? Version)
 {
     public const string DefaultName = "mnist-mlp";
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9._-]{0,63}\z")]   // \z: "$" would also match before a final newline
     private static partial Regex NamePattern();
 
     public static ModelRef Parse(string? text)

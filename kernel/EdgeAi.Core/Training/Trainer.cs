@@ -2,7 +2,6 @@ using EdgeAi.Core.Store;
 using System.Diagnostics;
 using EdgeAi.Core.Data;
 using EdgeAi.Core.Model;
-using EdgeAi.Core.Native;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,13 +19,11 @@ public static class Trainer
                                        CancellationToken cancel = default)
     {
         options.Validate(train.Count);
-        TorchNative.EnsureLoaded();
-        torch.set_num_threads(options.Threads);
-        using var shuffle = options.Seed is { } s ? new Generator((ulong)s) : null;
-
         var model = new MnistMlp(options.Seed);
         try
         {
+            torch.set_num_threads(options.Threads);
+            using var shuffle = options.Seed is { } s ? new Generator((ulong)s) : null;
             var epochs = Run(model, train, options, shuffle, progress, cancel, out var seconds);
             return new TrainingResult(model, epochs, seconds, options);
         }

@@ -2,7 +2,6 @@ using EdgeAi.Core;
 using EdgeAi.Interactive.Rendering;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Directives;
-using Microsoft.DotNet.Interactive.Formatting;
 
 namespace EdgeAi.Interactive.Magics;
 
@@ -28,15 +27,12 @@ static class EvalMagic
         Magic.Add<EvaluateMnist>(kernel, directive, async (command, context, cancel) =>
         {
             var model = Require.Model();
-            var lab = Mnist.ForData(command.Data);
-            await lab.DatasetAsync(cancel);
+            var lab = await Mnist.ForDataAsync(command.Data, cancel);
             var result = lab.Evaluate(model);
             Mnist.LastEvaluation = result;
-            var perClass = string.Concat(result.PerClassAccuracy.Select((a, c) => $"<td>{c}: {a:P1}</td>"));
-            context.ShowHtml(($"<div>{Magic.Encode(Mnist.Manifest!.Name)}@v{Mnist.Manifest.Version}: test accuracy <b>{result.Accuracy:P2}</b> " +
-                             $"on {result.Count:N0} images ({result.Seconds:F3} s)<table><tr>{perClass}</tr></table></div>"));
+            context.ShowHtml(HtmlViews.Evaluation(Mnist.Manifest!, result));
             var counts = Enumerable.Range(0, 10).Select(t => Enumerable.Range(0, 10).Select(p => result.Confusion[t, p]).ToArray()).ToArray();
-            context.ShowHtml(Charts.Confusion(counts, "Confusion matrix (rows: true label)"));
+            context.ShowHtml(HtmlViews.Trusted(Charts.Confusion(counts, "Confusion matrix (rows: true label)")));
         });
     }
 }

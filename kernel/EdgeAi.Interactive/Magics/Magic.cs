@@ -1,4 +1,5 @@
-using System.Text;
+using EdgeAi.Interactive.Rendering;
+using Microsoft.AspNetCore.Html;
 using EdgeAi.Core;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Commands;
@@ -21,7 +22,7 @@ static class Magic
         {
             if (command.Help)
             {
-                context.ShowHtml(Usage(directive));
+                context.ShowHtml(HtmlViews.Usage(directive));
                 return;
             }
             try
@@ -44,22 +45,12 @@ static class Magic
         });
     }
 
-    public static string Usage(KernelActionDirective directive)
-    {
-        var html = new StringBuilder($"<div><code>{directive.Name}</code>: {Encode(directive.Description)}<table>");
-        foreach (var p in directive.Parameters)
-            html.Append($"<tr><td><code>{p.Name}{(p.Flag ? "" : " " + (p.TypeHint ?? "VALUE"))}</code>{(p.AllowImplicitName ? " (name optional)" : "")}</td><td>{Encode(p.Description)}</td></tr>");
-        return html.Append("</table></div>").ToString();
-    }
-
     /// <summary>The kernel reports only the first validation error, so every problem goes into one message.</summary>
     public static IEnumerable<string> AllAtOnce(List<string> errors) => errors.Count == 0 ? [] : [string.Join(" ", errors)];
 
-    public static string Encode(string? text) => System.Net.WebUtility.HtmlEncode(text ?? "");
-
-    /// <summary>Displays HTML as it is; the returned value can be updated in place.</summary>
-    public static DisplayedValue ShowHtml(this KernelInvocationContext context, string html) =>
-        KernelInvocationContextExtensions.Display(context, html.ToHtmlContent(), "text/html");
+    /// <summary>Displays HTML made by <see cref="Html"/>; the returned value can be updated in place.</summary>
+    public static DisplayedValue ShowHtml(this KernelInvocationContext context, IHtmlContent html) =>
+        KernelInvocationContextExtensions.Display(context, html, "text/html");
 }
 
 /// <summary>Base of the magics' commands: the shared --help flag.</summary>

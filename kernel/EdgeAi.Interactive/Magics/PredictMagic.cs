@@ -1,9 +1,7 @@
-using System.Text;
 using EdgeAi.Core;
 using EdgeAi.Interactive.Rendering;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Directives;
-using Microsoft.DotNet.Interactive.Formatting;
 
 namespace EdgeAi.Interactive.Magics;
 
@@ -49,22 +47,17 @@ static class PredictMagic
         Magic.Add<PredictMnist>(kernel, directive, async (command, context, cancel) =>
         {
             var model = Require.Model();
-            var lab = Mnist.ForData(command.Data);
-            var test = (await lab.DatasetAsync(cancel)).Test;
+            var lab = await Mnist.ForDataAsync(command.Data, cancel);
+            var test = lab.Dataset.Test;
             var (index, count) = command.Range([]);
             var predictions = lab.Predict(model, index, count);
 
-            var html = new StringBuilder("<div style=\"display:flex;flex-wrap:wrap;gap:12px\">");
-            foreach (var p in predictions)
-            {
-                var verdict = p.TrueLabel == p.Label ? "✓" : $"✗ (true {p.TrueLabel})";
-                html.Append($"<figure style=\"margin:0;text-align:center\">{DigitPng.ImgTag(test.Image(p.Index), $"test image {p.Index}")}" +
-                            $"<figcaption>#{p.Index}: <b>{p.Label}</b> {p.Confidence:P0} {verdict}</figcaption></figure>");
-            }
-            context.ShowHtml(html.Append("</div>").ToString());
-            context.ShowHtml(Charts.Probabilities(predictions.Select(p => $"#{p.Index}").ToArray(),
+            context.ShowHtml(HtmlViews.Digits(predictions.Select(p => (
+                DigitPng.DataUri(test.Image(p.Index)), $"test image {p.Index}", $"#{p.Index}: ",
+                $" {p.Confidence:P0} " + (p.TrueLabel == p.Label ? "✓" : $"✗ (true {p.TrueLabel})"), p.Label.ToString()))));
+            context.ShowHtml(HtmlViews.Trusted(Charts.Probabilities(predictions.Select(p => $"#{p.Index}").ToArray(),
                 predictions.Select(p => p.Probabilities.Select(v => (double)v).ToArray()).ToArray(),
-                "Class probabilities"));
+                "Class probabilities")));
         });
     }
 }

@@ -4,7 +4,6 @@ using EdgeAi.Core.Training;
 using EdgeAi.Interactive.Rendering;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Directives;
-using Microsoft.DotNet.Interactive.Formatting;
 
 namespace EdgeAi.Interactive.Magics;
 
@@ -70,24 +69,17 @@ static class TrainMagic
 
     static async Task HandleAsync(TrainMnist command, KernelInvocationContext context, CancellationToken cancel)
     {
-        var lab = Mnist.ForData(command.Data);
-        var dataset = await lab.DatasetAsync(cancel);
-        var progress = context.ShowHtml($"<div>Training on {dataset.Train.Count:N0} {Magic.Encode(dataset.Name)} images…</div>");
+        var lab = await Mnist.ForDataAsync(command.Data, cancel);
+        var dataset = lab.Dataset;
+        var progress = context.ShowHtml(HtmlViews.Training($"Training on {dataset.Train.Count:N0} {dataset.Name} images…"));
 
         var saved = await Task.Run(() => lab.TrainAndSave(command.Name, command.Options([]),
-            p => progress.Update(ProgressHtml(p).ToHtmlContent()), cancel), cancel);
+            p => progress.Update(HtmlViews.TrainingProgress(p)), cancel), cancel);
         Mnist.Use(saved.Model, saved.Manifest);
 
         var epochs = saved.Training.Epochs;
-        context.ShowHtml(Charts.TrainingCurves(epochs.Select(e => e.Epoch).ToArray(), epochs.Select(e => e.Loss).ToArray(),
-            epochs.Select(e => e.Accuracy).ToArray(), $"Training {saved.Manifest.Name}@v{saved.Manifest.Version}"));
-        context.ShowHtml($"<div>Saved <b>{Magic.Encode(saved.Manifest.Name)}@v{saved.Manifest.Version}</b> to <code>{Magic.Encode(lab.Store.Root)}</code>: " +
-            $"test accuracy <b>{saved.Evaluation.Accuracy:P2}</b>, trained in <b>{saved.Training.Seconds:F1} s</b>. " +
-            $"In C#: <code>EdgeAi.Interactive.Mnist.Model</code>.</div>");
+        context.ShowHtml(HtmlViews.Trusted(Charts.TrainingCurves(epochs.Select(e => e.Epoch).ToArray(), epochs.Select(e => e.Loss).ToArray(),
+            epochs.Select(e => e.Accuracy).ToArray(), $"Training {saved.Manifest.Ref}")));
+        context.ShowHtml(HtmlViews.Saved(saved.Manifest, lab.Store.Root, saved.Evaluation.Accuracy, saved.Training.Seconds));
     }
-
-    static string ProgressHtml(TrainingProgress p) =>
-        $"<div><progress max=\"{p.Epochs * p.BatchesPerEpoch}\" value=\"{(p.Epoch - 1) * p.BatchesPerEpoch + p.Batch}\"></progress> " +
-        $"epoch {p.Epoch}/{p.Epochs}, batch {p.Batch}/{p.BatchesPerEpoch}: loss {p.Loss:F4}, accuracy {p.Accuracy:P1}, " +
-        $"{p.SamplesPerSecond:N0} images/s, ETA {p.Eta:m\\:ss}</div>";
 }

@@ -1,7 +1,6 @@
-using System.Text;
+using EdgeAi.Interactive.Rendering;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Directives;
-using Microsoft.DotNet.Interactive.Formatting;
 
 namespace EdgeAi.Interactive.Magics;
 
@@ -19,22 +18,9 @@ static class WeightsMagic
         };
         Magic.Add<ListWeights>(kernel, directive, (_, context, cancel) =>
         {
-            var versions = Mnist.Store.List();
-            if (versions.Count == 0)
-            {
-                context.ShowHtml($"<div>No models in <code>{Magic.Encode(Mnist.Store.Root)}</code> yet: run <code>#!mnist-train</code>.</div>");
-                return Task.CompletedTask;
-            }
-            var html = new StringBuilder($"<div>Weight store <code>{Magic.Encode(Mnist.Store.Root)}</code><table><tr><th>model</th><th>version</th><th>size</th>" +
-                                         "<th>test accuracy</th><th>training s</th><th>created (UTC)</th><th>by</th></tr>");
-            foreach (var v in versions)
-            {
-                var m = v.Manifest;
-                html.Append($"<tr><td>{Magic.Encode(m.Name)}</td><td>v{m.Version}{(v.IsLatest ? " (latest)" : "")}</td><td>{m.WeightsBytes / 1024.0:F0} KiB</td>" +
-                            $"<td>{(m.Metrics is null ? "—" : m.Metrics.TestAccuracy.ToString("P2"))}</td><td>{m.Training?.Seconds.ToString("F1") ?? "—"}</td>" +
-                            $"<td>{m.CreatedUtc:yyyy-MM-dd HH:mm}</td><td>{Magic.Encode(m.Origin.Pod ?? m.Origin.Host)}</td></tr>");
-            }
-            context.ShowHtml(html.Append("</table></div>").ToString());
+            var survey = Mnist.Store.Survey();
+            context.ShowHtml(survey.Versions.Count == 0 && survey.Problems.Count == 0
+                ? HtmlViews.NoModels(Mnist.Store.Root) : HtmlViews.Weights(Mnist.Store.Root, survey));
             return Task.CompletedTask;
         });
     }

@@ -4,7 +4,7 @@ using System.Runtime.Loader;
 namespace EdgeAi.Interactive.Rendering;
 
 /// <summary>
-/// Plotly.NET behind an isolated AssemblyLoadContext. dotnet-interactive 1.0.712001 loads FSharp.Core 10.0
+/// Plotly.NET behind an isolated AssemblyLoadContext. The pinned dotnet-interactive loads FSharp.Core 10.0
 /// at start; Plotly.NET 6 needs FSharp.Core 10.1 and fails on its first chart there. EdgeAi.Charts, Plotly.NET
 /// and their own FSharp.Core live in the package's charts/ folder and are loaded here, apart from the kernel's;
 /// only strings and arrays cross the boundary.

@@ -41,9 +41,7 @@ public static class DigitPng
     }
 
     /// <summary>An HTML img of the digit, scaled up without smoothing.</summary>
-    public static string ImgTag(ReadOnlySpan<byte> pixels, string alt, int size = 84) =>
-        $"<img src=\"data:image/png;base64,{Convert.ToBase64String(Encode(pixels))}\" alt=\"{alt}\" width=\"{size}\" height=\"{size}\" " +
-        "style=\"image-rendering: pixelated; border: 1px solid #ccc\" />";
+    public static string DataUri(ReadOnlySpan<byte> pixels) => $"data:image/png;base64,{Convert.ToBase64String(Encode(pixels))}";
 
     static void Chunk(Stream png, string type, ReadOnlySpan<byte> data)
     {

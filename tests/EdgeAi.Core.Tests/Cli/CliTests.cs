@@ -29,6 +29,35 @@ public sealed class CliTests(TrainedFashionModel fashion) : IDisposable
         Assert.Empty(Directory.GetFileSystemEntries(store));
     }
 
+    [Theory]
+    [InlineData("train --epochs three", "three")]
+    [InlineData("train --no-such-option", "--no-such-option")]
+    [InlineData("frobnicate", "frobnicate")]
+    public void Usage_errors_exit_2_like_every_other_error(string arguments, string named)
+    {
+        var (exit, output) = Run(arguments.Split(' '));
+        Assert.Equal(2, exit);
+        Assert.Contains("error: ", output);
+        Assert.Contains(named, output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    [Fact, Trait("Needs", "libtorch")]
+    public void List_prints_what_manifests_say_with_control_characters_escaped()
+    {
+        var store = temp.Combine("books");
+        using (var model = new EdgeAi.Core.Model.MnistMlp(seed: 1)) new EdgeAi.Core.Store.WeightStore(store).Save("mnist-mlp", model);
+        var manifest = Path.Combine(store, "mnist-mlp", "v000001", "manifest.json");
+        var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!;
+        node["origin"]!["host"] = "pc\u001b]0;owned\u0007\u001b[2J";   // would retitle and clear the user's terminal
+        File.WriteAllText(manifest, node.ToJsonString());
+        var (exit, output) = Run("list", "--store", store);
+        Assert.True(exit == 0, output);
+        Assert.DoesNotContain('\u001b', output);
+        Assert.DoesNotContain('\u0007', output);
+        Assert.Contains("pc\\u001b]0;owned\\u0007", output);
+    }
+
     [Fact, Trait("Needs", "libtorch")]
     public void List_shows_the_models_and_versions_in_the_store()
     {
@@ -59,13 +88,7 @@ public sealed class CliTests(TrainedFashionModel fashion) : IDisposable
 
     static (int ExitCode, string Output) Run(params string[] arguments)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Cli);
-        foreach (var a in arguments) info.ArgumentList.Add(a);
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)), "edgeai did not finish within 2 minutes");
-        return (process.ExitCode, stdout.Result + stderr.Result);
+        var result = Processes.Execute(Processes.Info("dotnet", [Cli, .. arguments]), TimeSpan.FromMinutes(2));
+        return (result.ExitCode, result.Output);
     }
 }

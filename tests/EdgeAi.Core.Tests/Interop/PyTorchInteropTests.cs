@@ -36,7 +36,7 @@ public sealed class PyTorchInteropTests(TrainedFashionModel fashion)
         Processes.Run(Processes.Python, Peer, "export", "31", weights, RealData.FashionMnist, output);
 
         var store = new WeightStore(fashion.TempPath("imported-books"));
-        store.Import("from-pytorch", weights, new ModelManifest());
+        store.Import("from-pytorch", weights);
         using var loaded = store.Load(ModelRef.Parse("from-pytorch"));
         var test = fashion.Dataset.Test;
         Assert.Equal(ReadLabels(output), Evaluator.PredictLabels(loaded.Model, test.Pixels, test.Count));

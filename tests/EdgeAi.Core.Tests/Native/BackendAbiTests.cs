@@ -10,7 +10,7 @@ namespace EdgeAi.Core.Tests.Native;
 /// function the managed TorchSharp calls, like the linux-x64 library of TorchSharp's NuGet package does.
 /// Opt-in: EDGEAI_BUILT_BACKEND names the built libLibTorchSharp.so (./lab test --arm64 sets it).
 /// </summary>
-public sealed class BackendAbiTests(ITestOutputHelper output)
+public sealed class BackendAbiTests
 {
     const string Variable = "EDGEAI_BUILT_BACKEND";
 
@@ -27,7 +27,7 @@ public sealed class BackendAbiTests(ITestOutputHelper output)
         // is the yardstick; an import it lacks fails on x64 too).
         var callable = imports.Intersect(reference).ToHashSet();
         var missing = callable.Except(ours).Order().ToList();
-        output.WriteLine($"TorchSharp {typeof(torch).Assembly.GetName().Version} imports {imports.Count} functions from LibTorchSharp, " +
+        Report.Line("abi", $"TorchSharp {typeof(torch).Assembly.GetName().Version} imports {imports.Count} functions from LibTorchSharp, " +
                          $"{callable.Count} of them defined by the packaged linux-x64 library ({imports.Count - callable.Count} by neither); " +
                          $"THS* exports: packaged {reference.Count(s => s.StartsWith("THS"))}, built {ours.Count(s => s.StartsWith("THS"))}; " +
                          $"missing from the built library: {missing.Count}");

@@ -46,6 +46,31 @@ public sealed class TorchNativeTests
         Assert.Equal(!systemHasVersion, TorchNative.UsesRepairedBackend);
     }
 
+    [Fact, Trait("Needs", "libtorch"), Trait("Needs", "dotnet-host")]
+    public void A_damaged_repaired_copy_is_rewritten_not_trusted()
+    {
+        TorchNative.EnsureLoaded();
+        Assert.SkipUnless(TorchNative.UsesRepairedBackend, "this host's libstdc++ needs no repaired copy");
+        using var cache = new TempDirectory();
+        var worker = typeof(TorchNativeTests).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "StoreWorker").Value!;
+        Processes.Result SaveOnce()
+        {
+            var info = Processes.Info("dotnet", [worker, "writer", cache.Combine("books"), "m", "1", "1"]);
+            info.Environment["EDGEAI_NATIVE_CACHE"] = cache.Combine("native");
+            return Processes.Execute(info, TimeSpan.FromMinutes(2));
+        }
+        var first = SaveOnce();
+        Assert.True(first.ExitCode == 0, first.Output);
+        var copy = Assert.Single(Directory.GetFiles(cache.Combine("native"), "libLibTorchSharp.so", SearchOption.AllDirectories));
+        var good = File.ReadAllBytes(copy);
+
+        File.WriteAllBytes(copy, good[..(good.Length / 2)]);   // what a full disk or a killed writer could leave
+        var second = SaveOnce();
+        Assert.True(second.ExitCode == 0, $"a truncated copy broke the next run (exit {second.ExitCode}):\n{second.Output}");
+        Assert.Equal(good, File.ReadAllBytes(copy));
+    }
+
     [Fact]
     public void NotAnElfFileIsRefused()
     {

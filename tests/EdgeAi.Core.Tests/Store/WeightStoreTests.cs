@@ -25,7 +25,7 @@ public sealed class WeightStoreTests : IDisposable
     ModelManifest Save(string name = "mnist-mlp", int seed = 1)
     {
         using var model = new MnistMlp(seed: seed);
-        return store.Save(name, model, new ModelManifest());
+        return store.Save(name, model);
     }
 
     string VersionDir(string name, int version) => temp.Combine("books", name, $"v{version:D6}");
@@ -34,7 +34,7 @@ public sealed class WeightStoreTests : IDisposable
     public void SaveThenLoadGivesTheSameOutputs()
     {
         using var original = new MnistMlp(seed: 5);
-        var manifest = store.Save("roundtrip", original, new ModelManifest());
+        var manifest = store.Save("roundtrip", original);
         using var loaded = store.Load(ModelRef.Parse("roundtrip"));
         using var generator = new torch.Generator(5);
         using var input = torch.rand(4, 784, generator: generator);
@@ -64,13 +64,13 @@ public sealed class WeightStoreTests : IDisposable
     {
         var small = new WeightStore(temp.Combine("books")) { KeepVersions = 2 };
         using var model = new MnistMlp(seed: 1);
-        for (var i = 0; i < 5; i++) small.Save("pruned", model, new ModelManifest());
+        for (var i = 0; i < 5; i++) small.Save("pruned", model);
         Assert.Equal(new[] { 5, 4 }, small.List("pruned").Select(v => v.Manifest.Version));
 
         // Pin latest to an old version by hand: a later prune keeps it.
         File.WriteAllText(temp.Combine("books", "pruned", "latest"), "v000004\n");
         var zeroKeep = new WeightStore(temp.Combine("books")) { KeepVersions = 0 };
-        zeroKeep.Save("pruned", model, new ModelManifest());   // v6 becomes latest; v4, v5 go
+        zeroKeep.Save("pruned", model);   // v6 becomes latest; v4, v5 go
         Assert.Equal(new[] { 6 }, zeroKeep.List("pruned").Select(v => v.Manifest.Version));
     }
 
@@ -84,7 +84,7 @@ public sealed class WeightStoreTests : IDisposable
     public void NamesThatCouldEscapeTheStoreAreRefused(string name)
     {
         using var model = new MnistMlp();
-        var e = Assert.Throws<EdgeAiException>(() => store.Save(name, model, new ModelManifest()));
+        var e = Assert.Throws<EdgeAiException>(() => store.Save(name, model));
         Assert.Contains($"Model name '{name}' is not allowed", e.Message);
         Assert.False(Directory.Exists(temp.Combine("escape")));
     }
@@ -129,7 +129,7 @@ public sealed class WeightStoreTests : IDisposable
         // /proc refuses new directories even to root, so this holds for every user.
         var unwritable = new WeightStore("/proc/edgeai-books");
         using var model = new MnistMlp();
-        var e = Assert.Throws<EdgeAiException>(() => unwritable.Save("mnist-mlp", model, new ModelManifest()));
+        var e = Assert.Throws<EdgeAiException>(() => unwritable.Save("mnist-mlp", model));
         Assert.Contains("Cannot write to the weight store /proc/edgeai-books", e.Message);
         Assert.Contains("Nothing was saved", e.Message);
     }
@@ -209,12 +209,12 @@ public sealed class WeightStoreTests : IDisposable
         using var model = new MnistMlp(seed: 9);
         var file = temp.Combine("external.safetensors");
         using (var stream = File.Create(file)) TorchSharp.PyBridge.PyBridgeModuleExtensions.save_safetensors(model, stream);
-        Assert.Equal(1, store.Import("imported", file, new ModelManifest()).Version);
+        Assert.Equal(1, store.Import("imported", file).Version);
 
         using var wrong = torch.nn.Sequential(("1", torch.nn.Linear(784, 64)));
         var bad = temp.Combine("wrong.safetensors");
         using (var stream = File.Create(bad)) TorchSharp.PyBridge.PyBridgeModuleExtensions.save_safetensors(wrong, stream);
-        var e = Assert.Throws<EdgeAiException>(() => store.Import("imported", bad, new ModelManifest()));
+        var e = Assert.Throws<EdgeAiException>(() => store.Import("imported", bad));
         Assert.Contains("lacks tensor 3.weight", e.Message);
     }
 

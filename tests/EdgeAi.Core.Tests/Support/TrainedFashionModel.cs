@@ -11,24 +11,20 @@ namespace EdgeAi.Core.Tests.Support;
 public sealed class TrainedFashionModel : IDisposable
 {
     readonly TempDirectory temp = new();
+    readonly Lazy<Lab> lab;
     readonly Lazy<SavedModel> saved;
 
     public TrainedFashionModel()
     {
         Store = new WeightStore(temp.Combine("books"));
-        Lab = new Lab(Store, RealData.FashionMnist);
-        saved = new Lazy<SavedModel>(() =>
-        {
-            RealData.RequireFashionMnist();
-            Lab.DatasetAsync().GetAwaiter().GetResult();
-            return Lab.TrainAndSave("fashion", new TrainingOptions { Seed = 42 });
-        });
+        lab = new Lazy<Lab>(() => Lab.OpenAsync(RealData.RequireFashionMnist(), Store).GetAwaiter().GetResult());
+        saved = new Lazy<SavedModel>(() => Lab.TrainAndSave("fashion", new TrainingOptions { Seed = 42 }));
     }
 
     public WeightStore Store { get; }
-    public Lab Lab { get; }
+    public Lab Lab => lab.Value;
     public SavedModel Saved => saved.Value;
-    public MnistDataset Dataset => Lab.DatasetAsync().GetAwaiter().GetResult();
+    public MnistDataset Dataset => Lab.Dataset;
     public string TempPath(string name) => temp.Combine(name);
 
     public void Dispose()

@@ -13,8 +13,7 @@ public sealed class CancellationTests
         using var temp = new TempDirectory();
         Idx.WriteDataset(temp.Combine("data"), train: 3000, test: 100);
         var store = new WeightStore(temp.Combine("books"));
-        var lab = new Lab(store, temp.Combine("data"));
-        await lab.DatasetAsync();
+        var lab = await Lab.OpenAsync(temp.Combine("data"), store);
         lab.TrainAndSave("digits", new TrainingOptions { Epochs = 1, Seed = 1 }).Model.Dispose();
         var before = Directory.GetFileSystemEntries(temp.Combine("books"), "*", SearchOption.AllDirectories).Order().ToList();
 

@@ -48,7 +48,7 @@ public sealed partial class ComposeLab : IAsyncLifetime
             {
                 if ((await http.GetAsync(new Uri(Proxy, $"api/status?token={Token}"))).IsSuccessStatusCode)
                 {
-                    Report.Line($"compose: both replicas healthy and nginx answering {clock.Elapsed.TotalSeconds:F1} s after `podman-compose up`");
+                    Report.Line("image", $"compose: both replicas healthy and nginx answering {clock.Elapsed.TotalSeconds:F1} s after `podman-compose up`");
                     return;
                 }
             }
@@ -70,17 +70,17 @@ public sealed partial class ComposeLab : IAsyncLifetime
         return ValueTask.CompletedTask;
     }
 
-    Podman.Result Compose(TimeSpan timeout, params string[] arguments)
+    Processes.Result Compose(TimeSpan timeout, params string[] arguments)
     {
         var info = new ProcessStartInfo("podman-compose") { WorkingDirectory = Path.GetDirectoryName(composeFile)! };
         foreach (var a in (string[])["-p", Project, "-f", composeFile, .. arguments]) info.ArgumentList.Add(a);
         foreach (var (key, value) in image.Podman.Environment) info.Environment[key] = value;
         info.Environment["JUPYTER_TOKEN"] = Token;
         info.Environment["EDGEAI_PORT"] = Proxy.Port.ToString();
-        return Podman.Execute(info, timeout);
+        return Processes.Execute(info, timeout);
     }
 
-    static void Check(Podman.Result result) => Assert.True(result.ExitCode == 0, result.Output);
+    static void Check(Processes.Result result) => Assert.True(result.ExitCode == 0, result.Output);
 
 
     [GeneratedRegex(@"image:\s*(nginx:\S+)")]

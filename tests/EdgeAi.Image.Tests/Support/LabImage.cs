@@ -40,14 +40,14 @@ public sealed class LabImage
     static Built Build()
     {
         var script = Path.Combine(RealData.RepositoryRoot, "tests", "EdgeAi.Image.Tests", "build-image.sh");
-        var result = Podman.Execute(new ProcessStartInfo(script), TimeSpan.FromMinutes(40));
+        var result = Processes.Execute(new ProcessStartInfo(script), TimeSpan.FromMinutes(40));
         if (result.ExitCode != 0) throw new InvalidOperationException($"build-image.sh exited {result.ExitCode}:\n{result.Stderr}");
 
         var values = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);
         var environment = values.Where(v => v.Key.StartsWith("CONTAINERS_") || v.Key == "TMPDIR").ToDictionary();
         var image = new Built(values["IMAGE"], int.Parse(values["BUILD_SECONDS"]), long.Parse(values["SIZE_BYTES"]), new Podman(environment));
-        Report.Line($"image {image.Image}: built in {image.BuildSeconds} s, {image.SizeBytes / 1e9:F2} GB");
+        Report.Line("image", $"image {image.Image}: built in {image.BuildSeconds} s, {image.SizeBytes / 1e9:F2} GB");
         return image;
     }
 }

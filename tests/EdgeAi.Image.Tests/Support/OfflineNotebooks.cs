@@ -43,14 +43,14 @@ public sealed class OfflineNotebooks : IDisposable
             "--output-dir", "/out", "--ExecutePreprocessor.kernel_name=edgeai-csharp", "--ExecutePreprocessor.timeout=600", "--log-level=ERROR",
         ]);
         Assert.True(result.ExitCode == 0, $"{notebook} failed in the container:\n{result.Output}");
-        Report.Line($"{notebook}: {clock.Elapsed.TotalSeconds:F1} s from `podman run` to the executed notebook (no network)");
+        Report.Line("image", $"{notebook}: {clock.Elapsed.TotalSeconds:F1} s from `podman run` to the executed notebook (no network)");
         var executed = new ExecutedNotebook(Path.Combine(output, $"{notebook}.ipynb"));
         if (notebook == "mnist_prediction")
         {
             var predictCell = executed.CodeCell("#!mnist-predict");
             var replied = DateTimeOffset.Parse((string)predictCell["metadata"]!["execution"]!["shell.execute_reply"]!, CultureInfo.InvariantCulture);
             ColdStartToPrediction = (replied - startedAt).TotalSeconds;
-            Report.Line($"cold start: {ColdStartToPrediction:F1} s from `podman run` to the first prediction (kernel start, #r, load, eval, predict)");
+            Report.Line("image", $"cold start: {ColdStartToPrediction:F1} s from `podman run` to the first prediction (kernel start, #r, load, eval, predict)");
         }
         return executed;
     }

@@ -31,7 +31,7 @@ public sealed class RunningLab : IAsyncLifetime
             {
                 if ((await Http.GetAsync(Url($"/api/status?token={Token}"))).IsSuccessStatusCode)
                 {
-                    Report.Line($"server answered /api/status {started.Elapsed.TotalSeconds:F1} s after `podman run`");
+                    Report.Line("image", $"server answered /api/status {started.Elapsed.TotalSeconds:F1} s after `podman run`");
                     return;
                 }
             }

@@ -28,7 +28,7 @@ public sealed class TrainMagicTests
         await using var session = await KernelSession.StartAsync();
         Assert.True((await session.RunAsync("#!mnist-train --epochs 1 --name digits")).Succeeded);
         var cell = await session.RunAsync(
-            "var p = EdgeAi.Interactive.Mnist.Lab.Predict(EdgeAi.Interactive.Mnist.Model!, 0, 3);\n" +
+            "var p = (await EdgeAi.Interactive.Mnist.LabAsync()).Predict(EdgeAi.Interactive.Mnist.Model!, 0, 3);\n" +
             "$\"{EdgeAi.Interactive.Mnist.Manifest!.Name} {p.Count} {p.All(x => x.Probabilities.Length == 10)}\"");
         Assert.True(cell.Succeeded, cell.Error);
         Assert.Equal("digits 3 True", cell.ReturnValue);

@@ -1,4 +1,3 @@
-using EdgeAi.Core.Tests.Support;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Commands;
 using Microsoft.DotNet.Interactive.CSharp;

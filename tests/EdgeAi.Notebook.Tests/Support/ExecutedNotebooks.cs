@@ -1,4 +1,3 @@
-using EdgeAi.Core.Tests.Support;
 
 [assembly: AssemblyFixture(typeof(EdgeAi.Notebook.Tests.Support.ExecutedNotebooks))]
 

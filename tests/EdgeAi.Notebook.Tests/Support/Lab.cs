@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using EdgeAi.Core.Tests.Support;
 
 namespace EdgeAi.Notebook.Tests.Support;
 
@@ -22,10 +21,7 @@ public static class Lab
 
     public static (int ExitCode, string Output) Run(string store, params string[] arguments)
     {
-        using var process = Process.Start(Start(store, arguments))!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(10))) { process.Kill(true); throw new TimeoutException("./lab " + string.Join(' ', arguments)); }
-        return (process.ExitCode, stdout.Result + stderr.Result);
+        var result = Processes.Execute(Start(store, arguments), TimeSpan.FromMinutes(10));
+        return (result.ExitCode, result.Output);
     }
 }

@@ -3,7 +3,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json.Nodes;
 
-namespace EdgeAi.Notebook.Tests.Support;
+namespace EdgeAi.TestSupport;
 
 /// <summary>Kernels of a Jupyter server through its REST and WebSocket API (messaging protocol 5.3).</summary>
 public static class JupyterClient

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 
-namespace EdgeAi.Notebook.Tests.Support;
+namespace EdgeAi.TestSupport;
 
 public static class Ports
 {

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 
-namespace EdgeAi.Notebook.Tests.Support;
+namespace EdgeAi.TestSupport;
 
 /// <summary>An executed notebook's outputs.</summary>
 public sealed class ExecutedNotebook(string path)

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 
-namespace EdgeAi.Core.Tests.Support;
+namespace EdgeAi.TestSupport;
 
 /// <summary>Writes IDX files (the MNIST format) for tests, raw or gzipped.</summary>
 public static class Idx

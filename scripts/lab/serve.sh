@@ -1,0 +1,55 @@
+# Sourced by ./lab: `./lab up` and `./lab exec`.
+
+cmd_up() {
+  local port=8888 ip=127.0.0.1 replicas=1
+  while (($#)); do
+    case $1 in
+      --port) port=${2:?--port needs a number}; shift 2 ;;
+      --replicas) replicas=${2:?--replicas needs a number}; shift 2 ;;
+      --ip) ip=${2:?--ip needs an address}; shift 2 ;;
+      *) die "unknown option for up: $1 (see ./lab --help)" ;;
+    esac
+  done
+  [[ $port =~ ^[0-9]+$ && $port -ge 1 && $port -le 65535 ]] || die "--port $port is not a port number (1-65535)"
+  [[ $replicas =~ ^[0-9]+$ && $replicas -ge 1 && $replicas -le 8 ]] || die "--replicas $replicas is not a number from 1 to 8"
+  setup
+  local token=${JUPYTER_TOKEN:-}
+  [[ -n $token ]] || token=$("$PYTHON" -c 'import secrets; print(secrets.token_hex(24))')
+  ((replicas > 1)) && { up_replicas "$port" "$replicas" "$token"; return; }
+
+  local extra=()
+  if [[ $(id -u) -eq 0 ]]; then
+    say "running as root: allowing it for this local lab (the container image runs as uid 1000 instead)"
+    extra=(--allow-root)
+  fi
+  say "weight store: $EDGEAI_WEIGHTS_DIR (set EDGEAI_WEIGHTS_DIR to change it)"
+  say "kernel: edgeai-csharp, extension feed: $FEED"
+  say "open http://$ip:$port/?token=$token   (Ctrl-C stops the server and its kernels)"
+  JUPYTER_TOKEN=$token "$ROOT/scripts/jupyter-server" "$ROOT/notebooks" "$ip" "$port" "${extra[@]}" &
+  local pid=$!
+  # SIGTERM, not SIGINT: the classic server asks for confirmation on SIGINT; on SIGTERM it stops its kernels.
+  trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; exit 0' INT TERM
+  wait $pid
+}
+
+cmd_exec() {
+  local out="$STATE/executed" notebooks=()
+  while (($#)); do
+    case $1 in
+      --out) out=${2:?--out needs a directory}; shift 2 ;;
+      -*) die "unknown option for exec: $1 (see ./lab --help)" ;;
+      *) [[ -f $1 ]] || die "no notebook at $1"; notebooks+=("$(realpath "$1")"); shift ;;
+    esac
+  done
+  ((${#notebooks[@]})) || die "exec needs at least one notebook, e.g. ./lab exec notebooks/mnist_training.ipynb"
+  setup
+  mkdir -p "$out"
+  local nb
+  for nb in "${notebooks[@]}"; do
+    say "executing $(basename "$nb")"
+    (cd "$(dirname "$nb")" && "$PYTHON" -m nbconvert --to notebook --execute "$nb" --output-dir "$(realpath "$out")" \
+        --ExecutePreprocessor.kernel_name=edgeai-csharp --ExecutePreprocessor.timeout=900 --log-level=WARN) \
+      || die "$(basename "$nb") failed (the failing cell and its error are printed above)"
+  done
+  say "executed copies in $out"
+}

@@ -1,0 +1,30 @@
+namespace EdgeAi.Notebook.Tests;
+
+/// <summary>Each pinned version is typed in one file, which the host, the image and the tests all read
+/// (scripts/versions.sh for shell and Dockerfile); a second copy would drift.</summary>
+public sealed class SettingsTests
+{
+    [Theory]
+    [InlineData("interactive", "dotnet-tools.json")]
+    [InlineData("torchsharp", "Directory.Packages.props")]
+    // The image tag must be a literal where kustomize and compose read it; tests check those agree with Directory.Build.props.
+    [InlineData("edgeai", "Directory.Build.props", "docker/compose.yaml", "k8s/components/image/kustomization.yaml")]
+    public void A_pinned_version_is_typed_only_in_the_file_that_pins_it(string setting, params string[] homes)
+    {
+        var version = Processes.Run(Path.Combine(RealData.RepositoryRoot, "scripts", "versions.sh"), setting).Trim();
+        Assert.Matches(@"^\d+\.\d+\.\d+$", version);
+        var files = Processes.Run("git", "-C", RealData.RepositoryRoot, "ls-files", "--", ":!*.md", ":!*.patch", ":!*.ipynb", ":!tests/package-lock.json")
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        // Written as a value: quoted, or after = or :, not inside a longer version (0.1.0 in 10.0.1.0).
+        var typedIn = files.Where(f => System.Text.RegularExpressions.Regex.IsMatch(
+            File.ReadAllText(Path.Combine(RealData.RepositoryRoot, f)), $@"(?<![\d.]){System.Text.RegularExpressions.Regex.Escape(version)}(?![\d.])")).ToList();
+        Assert.Equal(homes.Order(), typedIn.Order());
+    }
+
+    [Fact]
+    public void Compose_runs_the_image_of_this_version()
+    {
+        var version = Processes.Run(Path.Combine(RealData.RepositoryRoot, "scripts", "versions.sh"), "edgeai").Trim();
+        Assert.Contains($"image: edgeai-lab:{version}\n", File.ReadAllText(Path.Combine(RealData.RepositoryRoot, "docker", "compose.yaml")));
+    }
+}
