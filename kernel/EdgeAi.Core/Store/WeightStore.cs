@@ -9,7 +9,7 @@ using TorchSharp.PyBridge;
 
 namespace EdgeAi.Core.Store;
 
-public sealed record StoredVersion(ModelManifest Manifest, string Directory, bool IsLatest);
+public sealed record StoredVersion(ModelManifest Manifest, bool IsLatest);
 
 /// <summary>An entry of the store that could not be listed, and why (shown, then skipped).</summary>
 public sealed record BadEntry(string Path, string Problem);
@@ -17,11 +17,10 @@ public sealed record BadEntry(string Path, string Problem);
 /// <summary>What a listing found: the complete versions, newest first, and the entries it had to skip.</summary>
 public sealed record StoreSurvey(IReadOnlyList<StoredVersion> Versions, IReadOnlyList<BadEntry> Problems);
 
-public sealed class LoadedModel(MnistMlp model, ModelManifest manifest, string directory, double seconds) : IDisposable
+public sealed class LoadedModel(MnistMlp model, ModelManifest manifest, double seconds) : IDisposable
 {
     public MnistMlp Model { get; } = model;
     public ModelManifest Manifest { get; } = manifest;
-    public string Directory { get; } = directory;
     /// <summary>Wall time to read, verify and load the weights (the report's "no training" time).</summary>
     public double Seconds { get; } = seconds;
     public void Dispose() => Model.Dispose();
@@ -239,7 +238,7 @@ public sealed partial class WeightStore(string root)
             if (e is EdgeAiException) throw;
             throw new EdgeAiException($"{Describe(manifest)}: {weightsPath} could not be read as safetensors ({e.Message}).", e);
         }
-        return new LoadedModel(model, manifest, directory, clock.Elapsed.TotalSeconds);
+        return new LoadedModel(model, manifest, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>The manifest of a version and its directory, with the format and architecture checked.</summary>
@@ -349,8 +348,8 @@ public sealed partial class WeightStore(string root)
             {
                 try
                 {
-                    var (manifest, dir) = ReadManifest(new ModelRef(model, version));
-                    versions.Add(new StoredVersion(manifest, dir, version == latest));
+                    var (manifest, _) = ReadManifest(new ModelRef(model, version));
+                    versions.Add(new StoredVersion(manifest, version == latest));
                 }
                 catch (Exception e) when (e is EdgeAiException or IOException or UnauthorizedAccessException)
                 {

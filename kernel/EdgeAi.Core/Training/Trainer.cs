@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace EdgeAi.Core.Training;
 
-public sealed record TrainingResult(MnistMlp Model, IReadOnlyList<EpochMetrics> Epochs, double Seconds, TrainingOptions Options);
+public sealed record TrainingResult(MnistMlp Model, IReadOnlyList<EpochMetrics> Epochs, double Seconds);
 
 public static class Trainer
 {
@@ -25,7 +25,7 @@ public static class Trainer
             torch.set_num_threads(options.Threads);
             using var shuffle = options.Seed is { } s ? new Generator((ulong)s) : null;
             var epochs = Run(model, train, options, shuffle, progress, cancel, out var seconds);
-            return new TrainingResult(model, epochs, seconds, options);
+            return new TrainingResult(model, epochs, seconds);
         }
         catch
         {
