@@ -11,7 +11,9 @@ public sealed class RunningLab : IAsyncLifetime
 
     public RunningLab(LabImage image) => this.image = image;
 
-    public string Name { get; } = $"edgeai-image-server-{Environment.ProcessId}";
+    // One per test class that uses it, so each gets a name of its own: a shared name let one class remove the
+    // other's container.
+    public string Name { get; } = $"edgeai-image-server-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
     public string Token { get; } = Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant();
     public int Port { get; } = Ports.Free();
     // No cookies: Jupyter answers a token with a login cookie, which would let a later "no token" request in.
