@@ -15,7 +15,7 @@ public sealed class SettingsTests
         Assert.Matches(@"^\d+\.\d+\.\d+$", version);
         var files = Processes.Run("git", "-C", RealData.RepositoryRoot, "ls-files", "--", ":!*.md", ":!*.patch", ":!*.ipynb", ":!tests/package-lock.json")
             .Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        // Written as a value: quoted, or after = or :, not inside a longer version (0.1.0 in 10.0.1.0).
+        // The version as a whole, not as a piece of a longer one (x.y.z inside 10.x.y.z does not count).
         var typedIn = files.Where(f => System.Text.RegularExpressions.Regex.IsMatch(
             File.ReadAllText(Path.Combine(RealData.RepositoryRoot, f)), $@"(?<![\d.]){System.Text.RegularExpressions.Regex.Escape(version)}(?![\d.])")).ToList();
         Assert.Equal(homes.Order(), typedIn.Order());
