@@ -27,7 +27,10 @@ public sealed class RunningLab : IAsyncLifetime
         var started = Stopwatch.StartNew();
         image.Podman.Check(["run", "-d", "--name", Name, "-e", $"JUPYTER_TOKEN={Token}", "-e", $"JUPYTER_PORT={Port}",
                             .. Pod.RunOptions(temp, Pod.OwnedFolder(temp, "books")), image.Image]);
-        while (started.Elapsed < TimeSpan.FromSeconds(120))
+        // The wait starts once podman has started the container: podman itself can wait minutes for its storage lock
+        // while other test classes build and start containers on two cores.
+        var waiting = Stopwatch.StartNew();
+        while (waiting.Elapsed < TimeSpan.FromSeconds(180))
         {
             try
             {
@@ -40,7 +43,7 @@ public sealed class RunningLab : IAsyncLifetime
             catch (HttpRequestException) { }
             await Task.Delay(250);
         }
-        throw new TimeoutException($"the server did not answer within 120 s:\n{image.Podman.Run("logs", Name).Output}");
+        throw new TimeoutException($"the server did not answer within 180 s of `podman run` returning ({started.Elapsed.TotalSeconds:F0} s in all):\n{image.Podman.Run("logs", Name).Output}");
     }
 
     public ValueTask DisposeAsync()
