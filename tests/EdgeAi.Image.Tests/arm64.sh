@@ -64,12 +64,18 @@ as_build_platform() {
 }
 as_build_platform localhost/edgeai-sdk:trixie
 as_build_platform localhost/edgeai-trixie:amd64
+# The arm64 base needs ca-certificates before the build for the same reason (under qemu, about a minute).
+if ! podman image exists localhost/edgeai-trixie:arm64-ca; then
+  container=$(buildah from --arch arm64 localhost/edgeai-trixie:arm64)
+  buildah run "$container" -- sh -c 'apt-get update -qq && apt-get install -y -qq ca-certificates > /dev/null'
+  buildah commit -q "$container" localhost/edgeai-trixie:arm64-ca > /dev/null && buildah rm "$container" > /dev/null
+fi
 
 say "building docker/Dockerfile for linux/arm64 under qemu (log: $CONTAINERS_DIR/arm64-build.log)"
 started=$(date +%s)
 buildah bud --layers --format docker --platform linux/arm64 -f "$ROOT/docker/Dockerfile" \
   --build-arg SDK_IMAGE=localhost/edgeai-sdk:trixie-as-build --build-arg TRIXIE_IMAGE=localhost/edgeai-trixie:amd64-as-build \
-  --build-arg RUNTIME_BASE=localhost/edgeai-trixie:arm64 --build-arg CLI_SELF_CONTAINED=true \
+  --build-arg RUNTIME_BASE=localhost/edgeai-trixie:arm64-ca --build-arg CLI_SELF_CONTAINED=true \
   --build-arg TORCHSHARP_GIT="git://127.0.0.1:$git_port/TorchSharp.git" \
   --build-arg MNIST_MIRROR="http://127.0.0.1:$mirror_port/" --build-arg MNIST_CHECKSUMS=tests/EdgeAi.Image.Tests/fashion-mnist.sha256 \
   --build-arg NUGET_CERT_REVOCATION_MODE=offline -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro \
