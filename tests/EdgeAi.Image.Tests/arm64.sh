@@ -8,8 +8,8 @@
 #      arm64 SDK can be fetched here), so the CLI is published self-contained (NuGet's runtime pack).
 #   2. the built library's exports against TorchSharp's imports and the packaged linux-x64 library (BackendAbiTests);
 #   3. every test of EdgeAi.Core.Tests and EdgeAi.Interactive.Tests on arm64 (self-contained linux-arm64, in that
-#      image) except those that run a `dotnet` host or Debian's PyTorch (traits Needs=dotnet-host, python-torch,
-#      cli-build), with the real-data thresholds;
+#      image) except those that run a `dotnet` host or Debian's PyTorch, or read TorchSharp's packaged x64 library
+#      (traits Needs=dotnet-host, python-torch, cli-build, packaged-x64-backend), with the real-data thresholds;
 #   4. `edgeai train` for 3 epochs in the arm64 container, timed against the same on amd64 in the same run;
 #   5. the report's scenario across architectures through one store folder, both ways: all 10,000 labels equal,
 #      probabilities within 1e-4; the amd64 image's prediction notebook loads what arm64 trained.
@@ -114,7 +114,7 @@ for project in EdgeAi.Core.Tests EdgeAi.Interactive.Tests; do
   # NullReferenceException (the same publish passes on x64 and with this switch); an emulator workaround.
   if run_arm64 -e DOTNET_EnableWriteXorExecute=0 -e EDGEAI_WEIGHTS_DIR=/tmp/books \
        -v "$ROOT:$ROOT:ro" -v "$FASHION:$FASHION:ro" --entrypoint "$out/$project" "$IMAGE" \
-       -trait- "Needs=dotnet-host" -trait- "Needs=python-torch" -trait- "Needs=cli-build" -noColor > "$log" 2>&1; then
+       -trait- "Needs=dotnet-host" -trait- "Needs=python-torch" -trait- "Needs=cli-build" -trait- "Needs=packaged-x64-backend" -noColor > "$log" 2>&1; then
     passed=$((passed + 1)); say "ok: $project on arm64: $(grep -o 'Total: [0-9]*, Errors: [0-9]*, Failed: [0-9]*, Skipped: [0-9]*' "$log")"
   else
     failed=$((failed + 1)); say "FAILED: $project on arm64 (log: $log)"; grep '\[FAIL\]' "$log" >&2 || tail -n 20 "$log" >&2
