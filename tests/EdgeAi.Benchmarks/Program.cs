@@ -1,7 +1,8 @@
-// ./lab bench [--data DIR] [--threads N]
-// Trains 3 epochs on the 60k Fashion-MNIST images at batch 32 and 128 with our core and with Debian's PyTorch
-// (OpenBLAS, OPENBLAS_NUM_THREADS=1, same thread count), each in a process of its own so peak RSS is per run,
-// then times build + load + predict 10k in-process. Prints numbers and ratios; asserts nothing.
+// ./lab bench [--data DIR] [--threads N] [--repetitions N]
+// Trains 3 epochs on the 60k Fashion-MNIST images at batch 128 and 32 with our core and with Debian's PyTorch
+// at its best on this machine (PeerBlas), interleaved, each run in a process of its own; prints medians, ranges,
+// the share of the measured single-core FP32 peak (FmaPeak), the ratios, and whether each target of issue 14 is
+// met (exit code 1 if one is missed). Then times build + load + predict 10k in-process.
 using System.Diagnostics;
 using System.Text.Json;
 using EdgeAi.Core.Data;
@@ -10,34 +11,85 @@ using EdgeAi.Core.Model;
 using EdgeAi.Core.Native;
 using EdgeAi.Core.Store;
 using EdgeAi.Core.Training;
+using TorchSharp;
 
 var data = Option("--data") ?? "/usr/share/datasets/fashion-mnist";
 var threads = int.Parse(Option("--threads") ?? "1");
+var repetitions = int.Parse(Option("--repetitions") ?? "3");
+var self = typeof(Program).Assembly.Location;
 
-if (args.FirstOrDefault() == "--one-core-run")   // child: one training run of our core
+switch (args.FirstOrDefault())
 {
-    var batch = int.Parse(args[1]);
-    var dataset = MnistDataset.Load(data);
-    var result = Trainer.Train(dataset.Train, new TrainingOptions { BatchSize = batch, Seed = 1, Threads = threads });
-    var accuracy = Evaluator.Evaluate(result.Model, dataset.Test).Accuracy;
-    Console.WriteLine(JsonSerializer.Serialize(new { seconds = result.Seconds, accuracy, peak_rss_mb = PeakRssMb() }));
-    return 0;
+    case "--one-core-run":   // child: one training run of our core
+    {
+        var batch = int.Parse(args[1]);
+        var dataset = MnistDataset.Load(data);
+        var result = Trainer.Train(dataset.Train, new TrainingOptions { BatchSize = batch, Seed = 1, Threads = threads });
+        var accuracy = Evaluator.Evaluate(result.Model, dataset.Test).Accuracy;
+        Console.WriteLine(JsonSerializer.Serialize(new { seconds = result.Seconds, accuracy, peak_rss_mb = PeakRssMb() }));
+        return 0;
+    }
+    case "--gemm-probe":   // child: our libtorch's sgemm on the training's largest product
+    {
+        TorchNative.EnsureLoaded();
+        torch.set_num_threads(threads);
+        using var a = torch.rand(128, MnistMlp.Inputs);
+        using var b = torch.rand(MnistMlp.Inputs, 128);
+        for (var i = 0; i < 20; i++) a.matmul(b).Dispose();
+        var calls = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed.TotalSeconds < 0.5) { a.matmul(b).Dispose(); calls++; }
+        Console.WriteLine(JsonSerializer.Serialize(new { gflops = calls * 2.0 * 128 * MnistMlp.Inputs * 128 / clock.Elapsed.TotalSeconds / 1e9 }));
+        return 0;
+    }
 }
 
-Console.WriteLine($"EdgeAi benchmark: 3 epochs, 60k images from {data}, {threads} thread(s), {Environment.ProcessorCount} cores, " +
-                  $"load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
-var blas = "";
-Console.WriteLine($"{"run",-28}{"seconds",9}{"accuracy",10}{"peak RSS",11}{"ratio",8}");
+Console.WriteLine($"EdgeAi benchmark on {CpuModel()}, {Environment.ProcessorCount} cores, load average " +
+                  $"{File.ReadAllText("/proc/loadavg").Split(' ')[0]}: 3 epochs, 60k images from {data}, {threads} thread(s), " +
+                  $"{repetitions} interleaved runs each");
+var (peak, vectors) = FmaPeak.Measure();
+Console.WriteLine($"single-core FP32 peak, measured (fused multiply-adds in {vectors}): {peak:F0} GFLOP/s");
+
+var ours = Child.Run("dotnet", [self, "--gemm-probe", "--threads", threads.ToString()]).GetProperty("gflops").GetDouble();
+Console.WriteLine($"our libtorch's sgemm, 128x784 by 784x128: {ours:F0} GFLOP/s ({ours / peak:P0} of peak); {MklPath()}");
+
+var script = Path.Combine(AppContext.BaseDirectory, "pytorch_train.py");
+var probes = PeerBlas.ProbeAll(script, threads);
+var detected = probes.First(p => p.Forced == "");
+var best = probes.MaxBy(p => p.Gflops)!;
+Console.WriteLine($"the peer's OpenBLAS on the same product, each kernel family this CPU runs (OpenBLAS variables unset): " +
+                  string.Join(", ", probes.Select(p => $"{(p.Forced == "" ? $"detected {p.Core}" : p.Core)} {p.Gflops:F0}")) + " GFLOP/s");
+Console.WriteLine($"the peer runs with {(best.Forced == "" ? $"the family it detects ({best.Core})" : $"OPENBLAS_CORETYPE={best.Forced}")}" +
+                  (best == detected ? "" : $" (it detects {detected.Core}, {best.Gflops / detected.Gflops:F1}x slower)"));
+var peerEnvironment = PeerBlas.Environment(best.Forced, threads);
+
+var runs = new Dictionary<(string Who, int Batch), List<JsonElement>>();
+for (var repetition = 0; repetition < repetitions; repetition++)
+    foreach (var batch in new[] { 128, 32 })
+    {
+        Add("core", batch, Child.Run("dotnet", [self, "--one-core-run", batch.ToString(), "--data", data, "--threads", threads.ToString()]));
+        Add("peer", batch, Child.Run("/usr/bin/python3", [script, data, "3", batch.ToString(), threads.ToString()], peerEnvironment));
+    }
+
+var peerInfo = runs[("peer", 128)][0];
+var gflop = TrainingFlops(MnistDataset.Load(data).Train.Count) / 1e9;
+Console.WriteLine($"training: {gflop:F1} GFLOP of matrix products (forward, weight gradients, hidden-layer input gradients)");
+Console.WriteLine($"{"run",-48}{"median s",9}{"range",15}{"accuracy",10}{"peak RSS",10}{"GFLOP/s",9}{"of peak",9}{"ratio",7}");
+var ratios = new Dictionary<int, double>();
+var shares = new Dictionary<int, double>();
 foreach (var batch in new[] { 128, 32 })
 {
-    var ours = Child("dotnet", [typeof(Program).Assembly.Location, "--one-core-run", batch.ToString(), "--data", data, "--threads", threads.ToString()]);
-    var peer = Child("/usr/bin/python3", [Path.Combine(AppContext.BaseDirectory, "pytorch_train.py"), data, "3", batch.ToString(), threads.ToString()],
-                     ("OPENBLAS_NUM_THREADS", "1"), ("OMP_NUM_THREADS", threads.ToString()));
-    Print($"EdgeAi core, batch {batch}", ours, ours.Seconds / peer.Seconds);
-    Print($"PyTorch {peer.Torch}, batch {batch}", peer, null);
-    blas = peer.Blas;
+    var core = Median("core", batch);
+    var peer = Median("peer", batch);
+    ratios[batch] = core / peer;
+    shares[batch] = gflop / core / peak;
+    Row($"EdgeAi core (TorchSharp), batch {batch}", "core", batch, ratios[batch]);
+    Row($"PyTorch {peerInfo.GetProperty("torch").GetString()} + OpenBLAS {peerInfo.GetProperty("core").GetString()}, batch {batch}", "peer", batch, null);
 }
-Console.WriteLine($"PyTorch's BLAS: {blas}");
+var missed = 0;
+Target($"batch 128: time ratio to the peer <= 0.70 (is {ratios[128]:F2})", ratios[128] <= 0.70);
+Target($"batch 128: >= 50% of the single-core peak (is {shares[128]:P0})", shares[128] >= 0.50);
+Target($"batch 32: time ratio to the peer <= 0.60 (is {ratios[32]:F2})", ratios[32] <= 0.60);
 
 // Load + predict, in-process: the report's "no training" path (its 7 s on the Pi).
 var temp = Directory.CreateTempSubdirectory("edgeai-bench-");
@@ -63,7 +115,31 @@ finally
 {
     temp.Delete(recursive: true);
 }
-return 0;
+return missed == 0 ? 0 : 1;
+
+void Add(string who, int batch, JsonElement run)
+{
+    if (!runs.TryGetValue((who, batch), out var list)) runs[(who, batch)] = list = [];
+    list.Add(run);
+}
+
+double Median(string who, int batch) => Values(who, batch, "seconds")[repetitions / 2];
+
+double[] Values(string who, int batch, string name) => runs[(who, batch)].Select(r => r.GetProperty(name).GetDouble()).Order().ToArray();
+
+void Row(string name, string who, int batch, double? ratio)
+{
+    var seconds = Values(who, batch, "seconds");
+    var median = Median(who, batch);
+    Console.WriteLine($"{name,-48}{median,9:F2}{$"{seconds[0]:F2}-{seconds[^1]:F2}",15}{Values(who, batch, "accuracy")[repetitions / 2],10:F4}" +
+                      $"{Values(who, batch, "peak_rss_mb")[^1],7:F0} MB{gflop / median,9:F0}{gflop / median / peak,9:P0}{(ratio is { } r ? $"{r,7:F2}" : "")}");
+}
+
+void Target(string text, bool met)
+{
+    if (!met) missed++;
+    Console.WriteLine($"target {(met ? "met" : "MISSED")}: {text}");
+}
 
 string? Option(string name)
 {
@@ -71,26 +147,29 @@ string? Option(string name)
     return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 }
 
-static void Print(string name, Run run, double? ratio) =>
-    Console.WriteLine($"{name,-28}{run.Seconds,9:F2}{run.Accuracy,10:F4}{run.PeakRssMb,8:F0} MB{(ratio is { } r ? $"{r,8:F2}" : "")}");
-
-static Run Child(string file, string[] arguments, params (string Name, string Value)[] environment)
+// MKL reports the instruction set it dispatched to in its verbose mode's first line (libtorch's MKL is static).
+string MklPath()
 {
-    var info = new ProcessStartInfo(file) { RedirectStandardOutput = true };
-    foreach (var a in arguments) info.ArgumentList.Add(a);
-    foreach (var (name, value) in environment) info.Environment[name] = value;
-    using var process = Process.Start(info)!;
-    var output = process.StandardOutput.ReadToEnd();
-    process.WaitForExit();
-    if (process.ExitCode != 0) throw new InvalidOperationException($"{file} exited {process.ExitCode}");
-    var json = JsonDocument.Parse(output.Trim().Split('\n')[^1]).RootElement;
-    return new Run(json.GetProperty("seconds").GetDouble(), json.GetProperty("accuracy").GetDouble(),
-                   json.GetProperty("peak_rss_mb").GetDouble(),
-                   json.TryGetProperty("torch", out var torch) ? torch.GetString()! : "",
-                   json.TryGetProperty("blas", out var blas) ? string.Join(", ", blas.EnumerateArray().Select(b => b.GetString())) : "");
+    var output = Child.Output("dotnet", [self, "--gemm-probe", "--threads", threads.ToString()],
+                              new Dictionary<string, string?> { ["MKL_VERBOSE"] = "1" }, out _);
+    var header = output.Split('\n').FirstOrDefault(l => l.StartsWith("MKL_VERBOSE oneMKL") || l.StartsWith("MKL_VERBOSE Intel"));
+    return header is null ? "no MKL in this libtorch" : "MKL path: " + header[(header.IndexOf("architecture ", StringComparison.Ordinal) + 13)..].Split(',')[0];
+}
+
+static double TrainingFlops(int images)
+{
+    const double forward = 2.0 * (MnistMlp.Inputs * MnistMlp.Hidden + MnistMlp.Hidden * MnistMlp.Hidden + MnistMlp.Hidden * MnistMlp.Classes);
+    const double hiddenInputGradients = 2.0 * (MnistMlp.Hidden * MnistMlp.Hidden + MnistMlp.Hidden * MnistMlp.Classes);
+    return 3.0 * images * (2 * forward + hiddenInputGradients);
+}
+
+static string CpuModel()
+{
+    var lines = File.ReadAllLines("/proc/cpuinfo");
+    var model = lines.FirstOrDefault(l => l.StartsWith("model name"));
+    return model?.Split(':', 2)[1].Trim()
+           ?? "CPU part " + (lines.FirstOrDefault(l => l.StartsWith("CPU part"))?.Split(':', 2)[1].Trim() ?? "unknown");
 }
 
 static double PeakRssMb() =>
     double.Parse(File.ReadAllLines("/proc/self/status").First(l => l.StartsWith("VmHWM:")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024;
-
-record Run(double Seconds, double Accuracy, double PeakRssMb, string Torch = "", string Blas = "");

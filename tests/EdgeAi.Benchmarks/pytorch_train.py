@@ -2,11 +2,38 @@
 Debian package libopenblas0-pthread) exactly as our core trains it
 (bytes scaled to [0,1], Adam 1e-3, cross-entropy on logits, reshuffled each epoch, evaluation on the test set).
 
-  pytorch_train.py IDX_DIR EPOCHS BATCH THREADS   ->  one JSON line: seconds, accuracy, peak_rss_mb
+  pytorch_train.py IDX_DIR EPOCHS BATCH THREADS   ->  one JSON line: seconds, accuracy, peak_rss_mb, blas core
+  pytorch_train.py --probe THREADS                ->  one JSON line: the BLAS core OpenBLAS picked, and its
+                                                      GFLOP/s on the training's largest product (128x784 by 784x128)
 """
-import gzip, json, resource, struct, sys, time
+import ctypes, gzip, json, resource, struct, sys, time
 import torch
 from torch import nn
+
+
+def blas():
+    """The BLAS libraries loaded, and the kernel family OpenBLAS picked for this CPU (its own report)."""
+    libraries = sorted({line.split()[-1] for line in open("/proc/self/maps") if "blas" in line})
+    core = "?"
+    for path in libraries:
+        if "libopenblas" in path:
+            function = ctypes.CDLL(path).openblas_get_corename
+            function.restype = ctypes.c_char_p
+            core = function().decode()
+    return libraries, core
+
+
+def probe(threads):
+    torch.set_num_threads(threads)
+    a, b = torch.rand(128, 784), torch.rand(784, 128)
+    for _ in range(20):
+        a @ b
+    calls, start = 0, time.perf_counter()
+    while time.perf_counter() - start < 0.5:
+        a @ b
+        calls += 1
+    seconds = time.perf_counter() - start
+    print(json.dumps({"core": blas()[1], "gflops": calls * 2 * 128 * 784 * 128 / seconds / 1e9}))
 
 
 def read_idx(path):
@@ -44,9 +71,10 @@ def main():
     with torch.no_grad():
         accuracy = (model(x_test.float() / 255).argmax(1) == y_test).float().mean().item()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    blas = sorted({line.split()[-1] for line in open("/proc/self/maps") if "blas" in line})
-    print(json.dumps({"seconds": seconds, "accuracy": accuracy, "peak_rss_mb": peak, "torch": torch.__version__, "blas": blas}))
+    libraries, core = blas()
+    print(json.dumps({"seconds": seconds, "accuracy": accuracy, "peak_rss_mb": peak, "torch": torch.__version__,
+                      "blas": libraries, "core": core}))
 
 
 if __name__ == "__main__":
-    main()
+    probe(int(sys.argv[2])) if sys.argv[1] == "--probe" else main()
