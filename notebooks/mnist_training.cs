@@ -1,8 +1,8 @@
 #!/usr/bin/env -S dotnet run
 // mnist_training.ipynb as a .NET 10 file-based app (upstream's path now that .NET Interactive is deprecated):
 //   dotnet run notebooks/mnist_training.cs [EPOCHS]
-// Trains the report's MLP and saves a new version to the shared store (EDGEAI_WEIGHTS_DIR, else /books when
-// mounted, else ~/.local/share/edgeai/books). Data: EDGEAI_DATA_DIR, the image's copy, or a download.
+// Trains the report's MLP and saves a new version to the shared store (EDGEAI_WEIGHTS_DIR, else /books/models when
+// /books is mounted, else ~/.local/share/edgeai/books). Data: EDGEAI_DATA_DIR, the image's copy, or a download.
 #:project ../kernel/EdgeAi.Core/EdgeAi.Core.csproj
 // TorchSharp (native libtorch) and TorchSharp.PyBridge (reflection-based JSON) need a regular, non-AOT app.
 #:property PublishAot=false

@@ -11,8 +11,8 @@ namespace EdgeAi.Cli;
 static class Commands
 {
     static readonly Option<string?> Data = new("--data") { Description = $"Directory of the MNIST IDX files (default: ${DatasetLocator.EnvironmentVariable}, the image's copy, or a download)" };
-    static readonly Option<string?> Store = new("--store") { Description = $"Weight store directory (default: ${WeightStore.EnvironmentVariable}, /books, or ~/.local/share/edgeai/books)" };
-    static readonly Argument<string?> Model = new("model") { Description = "NAME or NAME@VERSION (default: mnist-mlp@latest)", Arity = ArgumentArity.ZeroOrOne };
+    static readonly Option<string?> Store = new("--store") { Description = $"Weight store directory (default: ${WeightStore.EnvironmentVariable}, {WeightStore.ReportStoreRoot} when {WeightStore.ReportMountPath} is mounted, or ~/.local/share/edgeai/books)" };
+    static readonly Argument<string?> Model = new("model") { Description = $"NAME or NAME@VERSION (default: {ModelRef.DefaultName}@latest)", Arity = ArgumentArity.ZeroOrOne };
 
     public static Command Train()
     {

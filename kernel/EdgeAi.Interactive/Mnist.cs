@@ -33,7 +33,7 @@ public static class Mnist
     /// downloaded once per kernel: <c>var lab = await EdgeAi.Interactive.Mnist.LabAsync();</c></summary>
     public static Task<Lab> LabAsync() => lab ??= Lab.OpenAsync(dataDirectory, Store);
 
-    /// <summary>The weight store in use (EDGEAI_WEIGHTS_DIR, /books when mounted, or a per-user folder).</summary>
+    /// <summary>The weight store in use (EDGEAI_WEIGHTS_DIR, /books/models when /books is mounted, or a per-user folder).</summary>
     public static WeightStore Store => store ??= WeightStore.Open(storeDirectory);
 
     /// <summary>Switches store and/or data directory for this kernel (null keeps the default).</summary>

@@ -8,7 +8,21 @@ INTERACTIVE_VERSION=$("$ROOT/scripts/versions.sh" interactive)
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_INTERACTIVE_CLI_TELEMETRY_OPTOUT=1
 export JUPYTER_PATH="$JUPYTER_HOME${JUPYTER_PATH:+:$JUPYTER_PATH}"
-export EDGEAI_WEIGHTS_DIR="${EDGEAI_WEIGHTS_DIR:-$ROOT/books}"
+# The shared volume, the report's /books: students' notebooks in books/notebooks, the weight store in books/models.
+export EDGEAI_BOOKS="${EDGEAI_BOOKS:-$ROOT/books}"
+export EDGEAI_WEIGHTS_DIR="${EDGEAI_WEIGHTS_DIR:-$EDGEAI_BOOKS/models}"
+
+# The samples in the shared notebook folder (scripts/seed-notebooks: never over a student's file), and a word
+# about models left at the top of the volume by versions before the notebooks moved there.
+prepare_books() {
+  mkdir -p "$EDGEAI_BOOKS/notebooks" "$EDGEAI_WEIGHTS_DIR"
+  "$ROOT/scripts/seed-notebooks" "$ROOT/notebooks" "$EDGEAI_BOOKS/notebooks" "$("$ROOT/scripts/versions.sh" edgeai)"
+  local old
+  for old in "$EDGEAI_BOOKS"/*/latest; do
+    [[ -e $old && $(dirname "$(dirname "$old")") != "$EDGEAI_WEIGHTS_DIR" ]] || continue
+    say "models of an earlier layout are in $EDGEAI_BOOKS; the store is now $EDGEAI_WEIGHTS_DIR: mv $(dirname "$old") $EDGEAI_WEIGHTS_DIR/"
+  done
+}
 
 say() { printf '\033[1mlab:\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1mlab: error:\033[0m %s\n' "$*" >&2; exit 1; }

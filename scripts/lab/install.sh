@@ -81,7 +81,7 @@ setup() {
   ensure_dotnet_interactive
   ensure_feed
   ensure_kernelspec
-  mkdir -p "$EDGEAI_WEIGHTS_DIR"
+  prepare_books
 }
 
 # The manifest tests build with `kubectl kustomize`, else `kustomize build`. Debian 12 has neither (its

@@ -95,14 +95,14 @@ up_replicas() {
     mkdir -p "$dir/$i"
     # Each replica is a "pod" of its own: its own runtime files and the names the manifests record.
     JUPYTER_TOKEN=$token JUPYTER_RUNTIME_DIR="$dir/$i" POD_NAME="edgeai-lab-$i" NODE_NAME="replica-$i" \
-      $(in_ns "r$i") "$ROOT/scripts/jupyter-server" "$ROOT/notebooks" "$prefix.$i" "$port" "${extra[@]}" > "$dir/$i/server.log" 2>&1 &
+      $(in_ns "r$i") "$ROOT/scripts/jupyter-server" "$EDGEAI_BOOKS" "$prefix.$i" "$port" "${extra[@]}" > "$dir/$i/server.log" 2>&1 &
     pids+=($!)
     echo $! > "$dir/$i/pid"
   done
   write_proxy_config "$dir" "$port" "$replicas" "$proxy_ip" "$prefix"
   $(in_ns px) nginx -c "$dir/nginx/nginx.conf" -g 'daemon off;' &
   pids+=($!)
-  say "$replicas replicas behind nginx ($($netns && echo "network namespaces $NS_PREFIX-*" || echo "loopback addresses")); store $EDGEAI_WEIGHTS_DIR; logs in $dir"
+  say "$replicas replicas behind nginx ($($netns && echo "network namespaces $NS_PREFIX-*" || echo "loopback addresses")); volume $EDGEAI_BOOKS (store $EDGEAI_WEIGHTS_DIR); logs in $dir"
   say "open http://$proxy_ip:$port/?token=$token   (Ctrl-C stops everything)"
   trap 'kill -TERM "${pids[@]}" 2>/dev/null; wait 2>/dev/null; $netns && netns_down; exit 0' INT TERM
   wait

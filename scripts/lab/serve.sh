@@ -22,10 +22,10 @@ cmd_up() {
     say "running as root: allowing it for this local lab (the container image runs as uid 1000 instead)"
     extra=(--allow-root)
   fi
-  say "weight store: $EDGEAI_WEIGHTS_DIR (set EDGEAI_WEIGHTS_DIR to change it)"
+  say "notebooks: $EDGEAI_BOOKS/notebooks, weight store: $EDGEAI_WEIGHTS_DIR (set EDGEAI_BOOKS to move both)"
   say "kernel: edgeai-csharp, extension feed: $FEED"
   say "open http://$ip:$port/?token=$token   (Ctrl-C stops the server and its kernels)"
-  JUPYTER_TOKEN=$token "$ROOT/scripts/jupyter-server" "$ROOT/notebooks" "$ip" "$port" "${extra[@]}" &
+  JUPYTER_TOKEN=$token "$ROOT/scripts/jupyter-server" "$EDGEAI_BOOKS" "$ip" "$port" "${extra[@]}" &
   local pid=$!
   # SIGTERM, not SIGINT: the classic server asks for confirmation on SIGINT; on SIGTERM it stops its kernels.
   trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; exit 0' INT TERM

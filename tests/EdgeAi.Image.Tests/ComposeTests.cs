@@ -19,6 +19,7 @@ public sealed class ComposeTests(LabImage image, ComposeLab compose) : IClassFix
         }
 
         public CookieContainer Cookies { get; } = new();
+        public HttpClient Http => http;
         public async Task<string> KernelsAsync() => await http.GetStringAsync($"api/kernels?token={compose.Token}");
         public Task<KernelConnection> KernelAsync() => OpenKernel(http, compose.Token, Cookies);
         public void Dispose() => http.Dispose();
@@ -58,5 +59,29 @@ public sealed class ComposeTests(LabImage image, ComposeLab compose) : IClassFix
         await Execute(predictor, "#r \"nuget: EdgeAi.Interactive\"");
         Assert.Contains(await Execute(predictor, "#!mnist-load"), o => o.Contains("mnist-mlp@v1"));
         Assert.DoesNotContain(trainer.Id, await other.KernelsAsync());
+    }
+
+    [Fact]
+    public async Task A_students_notebook_lives_on_the_shared_volume_and_survives_a_restart_of_both_replicas()
+    {
+        image.EnsureBuilt();
+        using var browser = new Browser(compose);
+        // The samples were seeded into /books/notebooks, beside the store in /books/models.
+        Assert.Equal(["models", "notebooks"], (await ListFolder(browser.Http, compose.Token, "")).Where(n => !n.StartsWith('.')));
+        var samples = await ListFolder(browser.Http, compose.Token, "notebooks");
+        Assert.Contains("mnist_training.ipynb", samples);
+
+        // The student edits the training sample and saves it (through whichever replica the cookie picks).
+        var edit = "// my own experiment: two epochs\n#!mnist-train --epochs 2";
+        await SaveNotebook(browser.Http, compose.Token, "notebooks/mnist_training.ipynb", JupyterClient.Notebook("#r \"nuget: EdgeAi.Interactive\"", edit));
+        foreach (var replica in new[] { 1, 2 })   // both replicas see it on the volume
+            Assert.Contains("two epochs", image.Podman.Check("exec", $"{compose.Project}_lab_{replica}", "cat", "/books/notebooks/mnist_training.ipynb"));
+
+        await compose.RestartReplicasAsync();
+
+        // The edit is there after the restart, and seeding the same image again added no copy beside it.
+        using var after = new Browser(compose);
+        Assert.Equal(["#r \"nuget: EdgeAi.Interactive\"", edit], await OpenNotebook(after.Http, compose.Token, "notebooks/mnist_training.ipynb"));
+        Assert.Equal(samples, await ListFolder(after.Http, compose.Token, "notebooks"));
     }
 }

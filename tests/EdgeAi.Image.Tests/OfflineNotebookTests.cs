@@ -10,14 +10,14 @@ public sealed class OfflineNotebookTests(LabImage image, OfflineNotebooks notebo
         image.EnsureBuilt();
         var train = notebooks.Training.CodeCell("#!mnist-train");
         Assert.Empty(ExecutedNotebook.Errors(train));
-        Assert.Contains(ExecutedNotebook.Outputs(train, "text/html"), html => html.Contains("Saved <b>mnist-mlp@v1</b> to <code>/books</code>"));
+        Assert.Contains(ExecutedNotebook.Outputs(train, "text/html"), html => html.Contains("Saved <b>mnist-mlp@v1</b> to <code>/books/models</code>"));
         foreach (var version in new[] { "v000001", "v000002" })
         {
-            var folder = Path.Combine(notebooks.Books, "mnist-mlp", version);
+            var folder = Path.Combine(notebooks.Books, "models", "mnist-mlp", version);
             Assert.True(new FileInfo(Path.Combine(folder, "weights.safetensors")).Length > 400_000, $"{folder} has no weights");
             Assert.True(File.Exists(Path.Combine(folder, "manifest.json")), $"{folder} has no manifest");
         }
-        Assert.Equal("v000002", File.ReadAllText(Path.Combine(notebooks.Books, "mnist-mlp", "latest")).Trim());
+        Assert.Equal("v000002", File.ReadAllText(Path.Combine(notebooks.Books, "models", "mnist-mlp", "latest")).Trim());
     }
 
     [Fact]

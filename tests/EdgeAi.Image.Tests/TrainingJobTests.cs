@@ -24,9 +24,9 @@ public sealed partial class TrainingJobTests(LabImage image) : IDisposable
         Assert.True(trained.ExitCode == 0, trained.Output);
         Report.Line("image", $"training Job command ({string.Join(' ', command)}): {clock.Elapsed.TotalSeconds:F1} s in a {memory} container");
 
-        var listed = image.Podman.Check(["run", "--rm", "--network", "none", .. Pod.RunOptions(temp, books), image.Image, "edgeai", "list", "--store", "/books"]);
+        var listed = image.Podman.Check(["run", "--rm", "--network", "none", .. Pod.RunOptions(temp, books), image.Image, "edgeai", "list"]);
         Assert.Contains("mnist-mlp", listed);
-        Assert.True(File.Exists(Path.Combine(books, "mnist-mlp", "v000001", "weights.safetensors")));
+        Assert.True(File.Exists(Path.Combine(books, "models", "mnist-mlp", "v000001", "weights.safetensors")));
     }
 
     public void Dispose() => temp.Dispose();

@@ -140,7 +140,7 @@ for model in amd64 arm64; do
   edgeai_arm64 predict "$model" --all --csv > "$OUT/$model-on-arm64.csv"
 done
 check "both ways across architectures: the same 10,000 labels, probabilities within 1e-4" \
-  'python3 "$HERE/compare_predictions.py" "$OUT" "$books" | tee "$OUT/compare.log" >&2'
+  'python3 "$HERE/compare_predictions.py" "$OUT" "$books/models" | tee "$OUT/compare.log" >&2'
 
 # The report's second notebook on the other architecture: the amd64 image's prediction notebook, offline, loads
 # the latest mnist-mlp, which arm64 trains here.

@@ -1,8 +1,8 @@
 """The report's scenario across architectures (standard library only), judged from `edgeai predict --all --csv` files:
 
-    compare_predictions.py DIR BOOKS
+    compare_predictions.py DIR STORE
 
-DIR holds MODEL-on-ARCH.csv for MODEL, ARCH in {amd64, arm64} (the model trained on MODEL, loaded on ARCH); BOOKS is
+DIR holds MODEL-on-ARCH.csv for MODEL, ARCH in {amd64, arm64} (the model trained on MODEL, loaded on ARCH); STORE is
 the store. A model must give the same label for every test image on both architectures, and probabilities within
 TOLERANCE. It also prints how far the two models' weights are apart, though both were trained with the same seed:
 each architecture trains with its own libtorch (2.10 from TorchSharp's NuGet package with oneDNN/MKL kernels on
@@ -46,7 +46,7 @@ def weights(path):
 
 
 def main():
-    out, books = Path(sys.argv[1]), Path(sys.argv[2])
+    out, store = Path(sys.argv[1]), Path(sys.argv[2])
     ok = True
     for model in ("amd64", "arm64"):
         on_amd64, p_amd64, truth = predictions(out / f"{model}-on-amd64.csv")
@@ -57,7 +57,7 @@ def main():
         print(f"trained on {model}: {same} of {len(on_amd64)} labels equal on amd64 and arm64, largest probability "
               f"difference {worst:.2e} (tolerance {TOLERANCE:.0e}); test accuracy {accuracy:.4f}")
         ok &= same == len(on_amd64) == len(on_arm64) == 10000 and worst <= TOLERANCE
-    a, b = weights(books / "amd64/v000001/weights.safetensors"), weights(books / "arm64/v000001/weights.safetensors")
+    a, b = weights(store / "amd64/v000001/weights.safetensors"), weights(store / "arm64/v000001/weights.safetensors")
     for name in sorted(a):
         diffs = [abs(x - y) for x, y in zip(a[name][1], b[name][1])]
         print(f"  {name} {a[name][0]}: largest difference between the two trainings {max(diffs):.3e}, "

@@ -177,7 +177,8 @@ public sealed class PolicyTests
     {
         var job = Built.Of("jobs/training").Single<V1Job>("edgeai-train");
         var container = job.Spec.Template.Spec.Containers.Single();
-        Assert.Equal(["edgeai", "train", "--store", "/books", "--epochs", "3", "--batch-size", "32"], container.Command);
+        Assert.Equal(["edgeai", "train", "--epochs", "3", "--batch-size", "32"], container.Command);
+        Assert.Equal("/books", container.VolumeMounts.Single(m => m.Name == "books").MountPath);
         Assert.Equal("edgeai-books", job.Spec.Template.Spec.Volumes.Single(v => v.Name == "books").PersistentVolumeClaim.ClaimName);
         Assert.Equal("Never", job.Spec.Template.Spec.RestartPolicy);
         Assert.True(job.Spec.Template.Spec.SecurityContext.RunAsNonRoot);

@@ -45,7 +45,7 @@ public sealed class LabUpTests : IDisposable
             using var trainer = await OpenKernel(http, Token);
             // A cell's magics are parsed before it runs, so the extension is loaded in a cell of its own.
             Assert.Contains(await Execute(trainer, "#r \"nuget: EdgeAi.Interactive\""), o => o.Contains("EdgeAi.Interactive</code> loaded"));
-            Assert.Contains(await Execute(trainer, "#!mnist-weights"), o => o.Contains("No models in") && o.Contains(temp.Combine("books")));
+            Assert.Contains(await Execute(trainer, "#!mnist-weights"), o => o.Contains("No models in") && o.Contains(Lab.Store(temp.Combine("books"))));
             var training = await Execute(trainer, "#!mnist-train --epochs 1 --seed 5");
             Assert.Contains(training, o => o.Contains("Saved <b>mnist-mlp@v1</b>"));
             Assert.Contains(training, o => o.Contains("class=\"edgeai-plotly\"") && o.Contains("Plotly.newPlot"));
@@ -57,7 +57,7 @@ public sealed class LabUpTests : IDisposable
             var (status, messages) = await interrupted;
             Assert.Equal("error", status);
             Assert.Contains(messages, m => m.Contains("#!mnist-train was interrupted. Nothing was saved"));
-            Assert.False(Directory.Exists(Path.Combine(temp.Combine("books"), "mnist-mlp", "v000002")));
+            Assert.False(Directory.Exists(Path.Combine(Lab.Store(temp.Combine("books")), "mnist-mlp", "v000002")));
             Assert.Contains(await Execute(trainer, "#!mnist-weights"), o => o.Contains("v1 (latest)"));
 
             // The report's second notebook, in a second kernel: load the weights the first one wrote, predict.

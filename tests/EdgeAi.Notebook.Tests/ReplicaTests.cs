@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
 using EdgeAi.Notebook.Tests.Support;
+using EdgeAi.TestSupport;
 using static EdgeAi.TestSupport.JupyterClient;
 
 namespace EdgeAi.Notebook.Tests;
@@ -9,7 +10,7 @@ namespace EdgeAi.Notebook.Tests;
 /// <summary>
 /// The cluster's semantics on one machine (`./lab up --replicas 2`): two Jupyter servers, each with its own
 /// network stacks (network namespaces when root, else loopback addresses), nginx in front with the Ingress' cookie
-/// affinity and WebSockets, one shared store. Not a Kubernetes cluster: no scheduler, a local folder rather than NFS.
+/// affinity and WebSockets, one shared volume (notebooks and store). Not a Kubernetes cluster: no scheduler, a local folder rather than NFS.
 /// </summary>
 public sealed class ReplicaTests : IDisposable
 {
@@ -90,6 +91,15 @@ public sealed class ReplicaTests : IDisposable
             Assert.Contains(await Execute(predictor, "#!mnist-load"), o => o.Contains("mnist-mlp@v1") && o.Contains($"pod edgeai-lab-{replicaNumber}"));
             Assert.Equal(expected, PredictedLabels(await Execute(predictor, "#!mnist-predict --count 6")));
             Assert.Equal(replicaA, await first.ReplicaAsync());
+
+            // As in the report, the servers serve the shared volume: the samples are there, and a notebook saved
+            // through replica A opens and runs through replica B.
+            Assert.Contains("mnist_training.ipynb", await ListFolder(first.Http, Token, "notebooks"));
+            await SaveNotebook(first.Http, Token, "notebooks/student.ipynb",
+                JupyterClient.Notebook("var author = \"saved through replica A\";", "$\"{author}, run through replica B\""));
+            var ran = new List<string>();
+            foreach (var cell in await OpenNotebook(other.Http, Token, "notebooks/student.ipynb")) ran.AddRange(await Execute(predictor, cell));
+            Assert.Contains(ran, o => o.Contains("saved through replica A, run through replica B"));
 
             // 100 cell runs through the proxy, from 20 browsers with a kernel each: no kernel is ever lost,
             // which is what round-robin without affinity would do to about half of them.

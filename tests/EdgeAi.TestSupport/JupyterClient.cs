@@ -25,6 +25,39 @@ public static class JupyterClient
         return new KernelConnection(kernelId, socket);
     }
 
+    /// <summary>A one-cell-per-source nbformat 4 notebook for our kernel, as the contents API takes it.</summary>
+    public static JsonObject Notebook(params string[] cells) => new()
+    {
+        ["nbformat"] = 4, ["nbformat_minor"] = 5,
+        ["metadata"] = new JsonObject { ["kernelspec"] = new JsonObject { ["name"] = "edgeai-csharp", ["display_name"] = "C# (EdgeAi)", ["language"] = "C#" } },
+        ["cells"] = new JsonArray(cells.Select(source => (JsonNode)new JsonObject
+        {
+            ["cell_type"] = "code", ["id"] = Guid.NewGuid().ToString("N")[..8], ["metadata"] = new JsonObject(),
+            ["source"] = source, ["outputs"] = new JsonArray(), ["execution_count"] = null,
+        }).ToArray()),
+    };
+
+    /// <summary>Saves a notebook as the browser's Save does (PUT /api/contents/PATH).</summary>
+    public static async Task SaveNotebook(HttpClient http, string token, string path, JsonObject notebook) =>
+        (await http.PutAsJsonAsync($"api/contents/{path}?token={token}", new JsonObject
+            { ["type"] = "notebook", ["format"] = "json", ["content"] = notebook })).EnsureSuccessStatusCode();
+
+    /// <summary>Opens a notebook as the browser does; returns the source of each code cell.</summary>
+    public static async Task<string[]> OpenNotebook(HttpClient http, string token, string path)
+    {
+        var model = (await http.GetFromJsonAsync<JsonObject>($"api/contents/{path}?token={token}&type=notebook&content=1"))!;
+        return model["content"]!["cells"]!.AsArray().Where(c => (string)c!["cell_type"]! == "code").Select(c => c!["source"] switch
+        {
+            JsonArray lines => string.Concat(lines.Select(l => (string)l!)),
+            var text => (string)text!,
+        }).ToArray();
+    }
+
+    /// <summary>The names in a folder of the server (GET /api/contents/PATH).</summary>
+    public static async Task<string[]> ListFolder(HttpClient http, string token, string path) =>
+        (await http.GetFromJsonAsync<JsonObject>($"api/contents/{path}?token={token}"))!["content"]!.AsArray()
+            .Select(item => (string)item!["name"]!).Order(StringComparer.Ordinal).ToArray();
+
     /// <summary>Runs a cell that must succeed; returns the HTML/text it displays.</summary>
     public static async Task<List<string>> Execute(KernelConnection kernel, string code)
     {

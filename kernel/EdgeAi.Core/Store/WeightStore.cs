@@ -36,6 +36,8 @@ public sealed partial class WeightStore(string root)
 {
     public const string EnvironmentVariable = "EDGEAI_WEIGHTS_DIR";
     public const string ReportMountPath = "/books";
+    /// <summary>The store's folder on the report's volume: students' notebooks sit beside it in /books/notebooks.</summary>
+    public const string ReportStoreRoot = ReportMountPath + "/models";
     const string LatestFile = "latest";
     /// <summary>Version numbers are nine digits (v000000001 .. v999999999).</summary>
     public const int MaxVersion = 999_999_999;
@@ -54,10 +56,11 @@ public sealed partial class WeightStore(string root)
     /// <summary>Older versions beyond this many are removed after a save; the latest never is.</summary>
     public int KeepVersions { get; init; } = 20;
 
-    /// <summary><c>EDGEAI_WEIGHTS_DIR</c>, else the report's <c>/books</c> when mounted, else ~/.local/share/edgeai/books.</summary>
+    /// <summary><c>EDGEAI_WEIGHTS_DIR</c>, else <c>/books/models</c> when the report's volume is mounted, else
+    /// ~/.local/share/edgeai/books.</summary>
     public static string DefaultRoot =>
         Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } dir ? dir
-        : Directory.Exists(ReportMountPath) ? ReportMountPath
+        : Directory.Exists(ReportMountPath) ? ReportStoreRoot
         : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "edgeai", "books");
 
     public static WeightStore Open(string? root = null) => new(string.IsNullOrWhiteSpace(root) ? DefaultRoot : root);

@@ -26,4 +26,26 @@ public sealed class ModelRefTests
         Assert.Equal(name, reference.Name);
         Assert.Equal(version, reference.Version);
     }
+
+    [Theory]
+    [InlineData(null, "mnist-mlp")]
+    [InlineData("", "mnist-mlp")]
+    [InlineData("alice", "mnist-mlp-alice")]
+    [InlineData("Alice.Smith@uni.example", "mnist-mlp-alice-smith-uni-example")]
+    [InlineData("../../etc", "mnist-mlp-etc")]
+    [InlineData("étudiant_7", "mnist-mlp-tudiant-7")]
+    [InlineData("@@@", "mnist-mlp")]
+    public void EachUserHasADefaultNameTheStoreAccepts(string? user, string expected)
+    {
+        Assert.Equal(expected, ModelRef.ForUser(user));
+        ModelRef.ValidateName(expected);   // a user never gets a default name that the store then refuses
+    }
+
+    [Fact]
+    public void ALongUserNameIsCutToTheStoresLimit()
+    {
+        var name = ModelRef.ForUser(new string('a', 100) + "-b");
+        Assert.Equal(64, name.Length);
+        ModelRef.ValidateName(name);
+    }
 }

@@ -33,6 +33,21 @@ public sealed partial class ComposeLab : IAsyncLifetime
         Proxy = new Uri($"http://127.0.0.1:{port}/");
         var clock = Stopwatch.StartNew();
         Check(Compose(TimeSpan.FromMinutes(3), "up", "-d"));
+        await WaitUntilServingAsync();
+        Report.Line("image", $"compose: both replicas healthy and nginx answering {clock.Elapsed.TotalSeconds:F1} s after `podman-compose up`");
+    }
+
+    /// <summary>Restarts both lab containers, as a node reboot or `docker compose restart` would, and waits until
+    /// the lab answers through nginx again.</summary>
+    public async Task RestartReplicasAsync()
+    {
+        image.Podman.Check("restart", $"{Project}_lab_1", $"{Project}_lab_2");
+        await WaitUntilServingAsync();
+    }
+
+    async Task WaitUntilServingAsync()
+    {
+        var clock = Stopwatch.StartNew();
         // Both replicas healthy before the first request through nginx: a replica that refuses a connection
         // is taken out for fail_timeout (nginx.conf), and a kernel created meanwhile lands on the other one.
         foreach (var replica in new[] { 1, 2 })
@@ -46,11 +61,7 @@ public sealed partial class ComposeLab : IAsyncLifetime
         {
             try
             {
-                if ((await http.GetAsync(new Uri(Proxy, $"api/status?token={Token}"))).IsSuccessStatusCode)
-                {
-                    Report.Line("image", $"compose: both replicas healthy and nginx answering {clock.Elapsed.TotalSeconds:F1} s after `podman-compose up`");
-                    return;
-                }
+                if ((await http.GetAsync(new Uri(Proxy, $"api/status?token={Token}"))).IsSuccessStatusCode) return;
             }
             catch (HttpRequestException) { }
             await Task.Delay(500);

@@ -14,12 +14,14 @@ public sealed class ExecutedNotebooks : IDisposable
 
     public ExecutedNotebooks()
     {
-        Store = temp.Combine("books");
+        Books = temp.Combine("books");
+        Store = Lab.Store(Books);
         Output = temp.Combine("executed");
-        run = new(() => Lab.Run(Store, "exec", "notebooks/mnist_training.ipynb", "notebooks/mnist_prediction.ipynb",
+        run = new(() => Lab.Run(Books, "exec", "notebooks/mnist_training.ipynb", "notebooks/mnist_prediction.ipynb",
                                 "notebooks/cluster.ipynb", "--out", Output));
     }
 
+    public string Books { get; }
     public string Store { get; }
     public string Output { get; }
     public (int ExitCode, string Output) Run => run.Value;
