@@ -20,7 +20,8 @@ cmd_test() {
   setup
   ensure_kustomize
   export PATH="$PATH:$STATE/tools"
-  ensure_packages dataset-fashion-mnist python3-torch libopenblas0-pthread
+  # chromium: the UI tests' browser, Debian's (puppeteer-core drives it; no browser download).
+  ensure_packages dataset-fashion-mnist python3-torch libopenblas0-pthread chromium
   command -v npm >/dev/null || ensure_packages npm   # a Node.js from elsewhere brings its own npm
   # The image group builds and runs containers: rootful buildah and podman. Without root it is skipped.
   if [[ $(id -u) -eq 0 ]]; then ensure_packages "${IMAGE_TOOLS[@]}"

@@ -1,0 +1,85 @@
+// A user in Debian's Chromium (driven by puppeteer-core, no browser download) opens a notebook of a running
+// Jupyter server, runs all cells from the menu, saves, reloads, and looks again. Prints one JSON line of what was
+// seen; the C# test judges it. Screenshots go to SHOTS-run.png and SHOTS-reloaded.png.
+//   node notebook_ui.mjs classic|lab SERVER_URL TOKEN NOTEBOOK_PATH SHOTS
+import puppeteer from 'puppeteer-core';
+
+const [ui, server, token, path, shots] = process.argv.slice(2);
+const classic = ui === 'classic';
+const browser = await puppeteer.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
+});
+const seen = { consoleErrors: [], requestsElsewhere: [] };
+try {
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 4000 });   // tall: the notebook scrolls inside the page
+  const origin = new URL(server).origin;
+  page.on('console', m => { if (m.type() === 'error') seen.consoleErrors.push(`${m.text()} (${m.location()?.url ?? ''})`); });
+  page.on('pageerror', e => seen.consoleErrors.push(`uncaught: ${e.message}`));
+  page.on('request', r => { if (/^(https?|wss?):/.test(r.url()) && new URL(r.url()).origin !== origin) seen.requestsElsewhere.push(r.url()); });
+
+  const url = `${server}${classic ? 'notebooks' : 'lab/tree'}/${path}?token=${token}`;
+  await page.goto(url, { waitUntil: 'networkidle2', timeout: 120_000 });
+  await kernelIdle(page, 180_000);
+
+  // Run All from the menu, as a student does.
+  if (classic) {
+    await page.click('#celllink');
+    await page.click('#run_all_cells > a');
+  } else {
+    await page.click('div.lm-MenuBar-itemLabel ::-p-text(Run)');
+    await page.click('li[data-command="runmenu:run-all"]');
+  }
+  await page.waitForFunction(classic ? classicRunning : labRunning, { timeout: 60_000 }).catch(() => {});
+  await page.waitForFunction(classic ? classicDone : labDone, { timeout: 900_000, polling: 1000 });
+  await new Promise(r => setTimeout(r, 2000));   // charts draw after their output arrives
+  seen.run = await page.evaluate(look);
+  await page.screenshot({ path: `${shots}-run.png` });
+
+  // Save, reload, look again.
+  await page.keyboard.down('Control'); await page.keyboard.press('KeyS'); await page.keyboard.up('Control');
+  await page.waitForFunction(classic ? () => !Jupyter.notebook.dirty : () => !document.querySelector('.jp-mod-dirty'), { timeout: 60_000 });
+  await page.reload({ waitUntil: 'networkidle2', timeout: 120_000 });
+  await page.waitForFunction(classic ? () => window.Jupyter?.notebook?._fully_loaded : () => document.querySelector('.jp-Notebook .jp-Cell'), { timeout: 120_000 });
+  await new Promise(r => setTimeout(r, 4000));
+  seen.reloaded = await page.evaluate(look);
+  await page.screenshot({ path: `${shots}-reloaded.png` });
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(seen));
+
+async function kernelIdle(page, timeout) {
+  await page.waitForFunction(classic
+    ? () => window.Jupyter?.notebook?.kernel?.is_connected() && document.querySelector('#kernel_indicator_icon.kernel_idle_icon')
+    : () => document.querySelector('.jp-Notebook') && document.querySelector('.jp-Toolbar-kernelStatus, [data-status="idle"], .jp-NotebookPanel-toolbar'),
+    { timeout, polling: 500 });
+}
+
+function classicRunning() { return [...document.querySelectorAll('.input_prompt')].some(p => p.textContent.includes('*')); }
+function classicDone() {
+  return ![...document.querySelectorAll('.input_prompt')].some(p => p.textContent.includes('*'))
+    && document.querySelector('#kernel_indicator_icon.kernel_idle_icon') !== null;
+}
+function labRunning() { return [...document.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*')); }
+function labDone() { return ![...document.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*')); }
+
+// What a reader sees: each chart drawn (an SVG with plotted data) or its static picture, the digit images, error
+// outputs, and whether the notebook is trusted.
+function look() {
+  const charts = [...document.querySelectorAll('.edgeai-chart, .edgeai-plotly')];
+  const drawn = charts.filter(c => c.querySelector("svg.main-svg .plot :is(path, image)"));   // lines, bars, heatmaps
+  const pictures = charts.filter(c => [...c.querySelectorAll('img')].some(i => i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().height > 0));
+  const images = [...document.querySelectorAll('img[src^="data:image/png"]')].filter(i => !i.closest('.edgeai-chart, .edgeai-plotly'));
+  const errors = [...document.querySelectorAll('.output_error, .output_stderr, .jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"], .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')]
+    .map(e => e.textContent.slice(0, 400));
+  const prompts = [...document.querySelectorAll('.input_prompt, .jp-InputPrompt')].map(p => p.textContent.trim());
+  return {
+    charts: charts.length, chartsDrawn: drawn.length, chartsAsPictures: pictures.length,
+    chartsVisible: charts.filter(c => drawn.includes(c) || pictures.includes(c)).length,
+    images: images.length, imagesShown: images.filter(i => i.complete && i.naturalWidth > 0).length,
+    errors, prompts,
+    trusted: window.Jupyter?.notebook?.trusted ?? null,
+  };
+}

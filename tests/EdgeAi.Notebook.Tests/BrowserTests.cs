@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using System.Text.Json;
+using EdgeAi.Notebook.Tests.Support;
+
+namespace EdgeAi.Notebook.Tests;
+
+/// <summary>
+/// Both notebooks in a real browser, Debian's Chromium driven by puppeteer-core (Browser/notebook_ui.mjs), against
+/// `./lab up` (classic Notebook 6.4, Debian 12's Jupyter): Run All from the menu; every chart drawn as SVG and the
+/// digit images shown; no error output; no console error and no request leaving the server but the upstream ones
+/// listed below; save, reload, and the charts are visible again. Screenshots are kept in .lab/ui/.
+/// </summary>
+public sealed class BrowserTests : IDisposable
+{
+    const string Token = "edgeai-browser-token-3b7e";
+    readonly TempDirectory temp = new();
+    public void Dispose() => temp.Dispose();
+
+    /// <summary>Console errors of code that is not ours, each with why it is there. Anything else fails the test.</summary>
+    static readonly (string Pattern, string Why)[] Upstream =
+    [
+        ("/nbextensions/widgets/notebook/js/extension.js",
+         "Debian 12's notebook configuration enables the ipywidgets nbextension, which no package installs"),
+        (":2048/discovery",
+         "dotnet-interactive's bootstrap script probes its HTTP side server, which the launcher moved to a private Unix socket (issue 11)"),
+        ("undefinedresources/dotnet-interactive.js",
+         "the same bootstrap, after its probe failed, asks for its script at an undefined address"),
+    ];
+
+    [Fact]
+    public async Task Both_notebooks_run_all_draw_their_charts_and_show_them_again_after_save_and_reload()
+    {
+        var shots = Path.Combine(RealData.RepositoryRoot, ".lab", "ui");
+        Directory.CreateDirectory(shots);
+        var port = Ports.Free();
+        var info = Lab.Start(temp.Combine("books"), "up", "--port", port.ToString());
+        info.Environment["JUPYTER_TOKEN"] = Token;
+        using var lab = Process.Start(info)!;
+        lab.BeginOutputReadLine();
+        lab.BeginErrorReadLine();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+            await Ports.WaitForAsync(async () => (await http.GetAsync($"api/status?token={Token}")).EnsureSuccessStatusCode(), lab);
+
+            // The report's order: train (writes the store), then predict in a notebook of its own.
+            foreach (var (notebook, charts, images) in new[] { ("mnist_training", 1, 0), ("mnist_prediction", 2, 8) })
+            {
+                var seen = RunInBrowser(http.BaseAddress, $"notebooks/{notebook}.ipynb", Path.Combine(shots, $"classic-{notebook}"));
+                var run = seen.GetProperty("run");
+                var reloaded = seen.GetProperty("reloaded");
+                Assert.Empty(run.GetProperty("errors").EnumerateArray());
+                Assert.DoesNotContain(run.GetProperty("prompts").EnumerateArray(), p => p.GetString()!.Contains('*'));
+                Assert.True(run.GetProperty("charts").GetInt32() == charts, $"{notebook}: {run}");
+                Assert.True(run.GetProperty("chartsDrawn").GetInt32() == charts, $"{notebook}: not every chart was drawn: {run}");
+                Assert.True(run.GetProperty("imagesShown").GetInt32() == images, $"{notebook}: {run}");
+                // Saved with the session's trust, so the reloaded page runs the charts' scripts again.
+                Assert.True(reloaded.GetProperty("trusted").GetBoolean(), $"{notebook} is not trusted after saving");
+                Assert.True(reloaded.GetProperty("chartsVisible").GetInt32() == charts, $"{notebook}: charts not visible after reload: {reloaded}");
+                Assert.True(reloaded.GetProperty("imagesShown").GetInt32() == images, $"{notebook}: {reloaded}");
+                var ours = seen.GetProperty("consoleErrors").EnumerateArray().Select(e => e.GetString()!)
+                    .Where(e => !Upstream.Any(u => e.Contains(u.Pattern))).ToList();
+                Assert.True(ours.Count == 0, $"{notebook}: console errors:\n{string.Join('\n', ours)}");
+                Assert.All(seen.GetProperty("requestsElsewhere").EnumerateArray(), r => Assert.Contains(":2048/discovery", r.GetString()));
+                Report.Line("browser", $"classic Notebook, {notebook}: {charts} chart(s) drawn and {images} digit image(s) shown, again after save and reload; screenshots in .lab/ui/classic-{notebook}-*.png");
+            }
+        }
+        finally
+        {
+            Process.Start("kill", ["-INT", lab.Id.ToString()])!.WaitForExit();
+            lab.WaitForExit(TimeSpan.FromSeconds(60));
+        }
+    }
+
+    static JsonElement RunInBrowser(Uri server, string notebook, string shots)
+    {
+        var script = Path.Combine(RealData.RepositoryRoot, "tests", "EdgeAi.Notebook.Tests", "Browser", "notebook_ui.mjs");
+        var result = Processes.Execute(Processes.Info("node", [script, "classic", server.ToString(), Token, notebook, shots]), TimeSpan.FromMinutes(15));
+        Assert.True(result.ExitCode == 0, $"the browser run of {notebook} failed:\n{result.Output}");
+        return JsonDocument.Parse(result.Stdout.Trim().Split('\n')[^1]).RootElement.Clone();
+    }
+}
