@@ -29,6 +29,23 @@ public sealed class NotebookExecutionTests(ExecutedNotebooks executed)
     }
 
     [Fact]
+    public void ExecutedCopiesAreSignedForTheLabsServersAndAnEditedCopyIsNot()
+    {
+        _ = executed.Open("mnist_training.ipynb");
+        var notary = Path.Combine(executed.Books, ".jupyter");
+        const string check = "import sys, nbformat; from nbformat.sign import NotebookNotary\n" +
+                             "notary = NotebookNotary(data_dir=sys.argv[1])\n" +
+                             "print(*(notary.check_signature(nbformat.read(p, 4)) for p in sys.argv[2:]))";
+        var copies = new[] { "mnist_training.ipynb", "mnist_prediction.ipynb", "cluster.ipynb" }.Select(n => Path.Combine(executed.Output, n)).ToArray();
+        Assert.Equal("True True True", Processes.Run(Processes.Python, ["-c", check, notary, .. copies]).Trim());
+
+        // A copy whose outputs were changed after signing is not trusted: the signature covers the content.
+        var edited = Path.Combine(executed.Output, "edited.ipynb");
+        File.WriteAllText(edited, File.ReadAllText(copies[0]).Replace("Saved <b>mnist-mlp@v1</b>", "Saved <b>mnist-mlp@v9</b>"));
+        Assert.Equal("False", Processes.Run(Processes.Python, ["-c", check, notary, edited]).Trim());
+    }
+
+    [Fact]
     public void PredictionNotebookLoadsTheSharedWeightsAndShowsDigits()
     {
         var nb = executed.Open("mnist_prediction.ipynb");
