@@ -62,7 +62,7 @@ public sealed class ComposeTests(LabImage image, ComposeLab compose) : IClassFix
     }
 
     [Fact]
-    public async Task A_students_notebook_lives_on_the_shared_volume_and_survives_a_restart_of_both_replicas()
+    public async Task A_students_notebook_lives_on_the_shared_volume_and_survives_a_restart()
     {
         image.EnsureBuilt();
         using var browser = new Browser(compose);
@@ -77,7 +77,7 @@ public sealed class ComposeTests(LabImage image, ComposeLab compose) : IClassFix
         foreach (var replica in new[] { 1, 2 })   // both replicas see it on the volume
             Assert.Contains("two epochs", image.Podman.Check("exec", $"{compose.Project}_lab_{replica}", "cat", "/books/notebooks/mnist_training.ipynb"));
 
-        await compose.RestartReplicasAsync();
+        await compose.RestartAsync();
 
         // The edit is there after the restart, and seeding the same image again added no copy beside it.
         using var after = new Browser(compose);

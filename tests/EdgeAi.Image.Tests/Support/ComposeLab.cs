@@ -37,11 +37,13 @@ public sealed partial class ComposeLab : IAsyncLifetime
         Report.Line("image", $"compose: both replicas healthy and nginx answering {clock.Elapsed.TotalSeconds:F1} s after `podman-compose up`");
     }
 
-    /// <summary>Restarts both lab containers, as a node reboot or `docker compose restart` would, and waits until
-    /// the lab answers through nginx again.</summary>
-    public async Task RestartReplicasAsync()
+    /// <summary>Restarts every container of the project, replicas first, as `docker compose restart` or a host
+    /// reboot does, and waits until the lab answers through nginx again. (nginx resolves the replicas' names when it
+    /// starts: a restarted replica can come back at another address, so the proxy restarts after them.)</summary>
+    public async Task RestartAsync()
     {
         image.Podman.Check("restart", $"{Project}_lab_1", $"{Project}_lab_2");
+        image.Podman.Check("restart", $"{Project}_proxy_1");
         await WaitUntilServingAsync();
     }
 
