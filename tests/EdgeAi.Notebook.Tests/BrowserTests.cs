@@ -1,11 +1,10 @@
 using System.Diagnostics;
-using System.Text.Json;
 using EdgeAi.Notebook.Tests.Support;
 
 namespace EdgeAi.Notebook.Tests;
 
 /// <summary>
-/// Both notebooks in a real browser, Debian's Chromium driven by puppeteer-core (Browser/notebook_ui.mjs), against
+/// Both notebooks in a real browser, Debian's Chromium driven by puppeteer-core (TestSupport's NotebookInBrowser), against
 /// `./lab up` (classic Notebook 6.4, Debian 12's Jupyter): Run All from the menu; every chart drawn as SVG and the
 /// digit images shown; no error output; no console error and no request leaving the server but the upstream ones
 /// listed below; save, reload, and the charts are visible again. Screenshots are kept in .lab/ui/.
@@ -16,15 +15,15 @@ public sealed class BrowserTests : IDisposable
     readonly TempDirectory temp = new();
     public void Dispose() => temp.Dispose();
 
-    /// <summary>Console errors of code that is not ours, each with why it is there. Anything else fails the test.</summary>
-    static readonly (string Pattern, string Why)[] Upstream =
+    /// <summary>Console errors and requests of code that is not ours, each with why it is there. Anything else fails.</summary>
+    static readonly NotebookInBrowser.Upstream[] Upstream =
     [
-        ("/nbextensions/widgets/notebook/js/extension.js",
-         "Debian 12's notebook configuration enables the ipywidgets nbextension, which no package installs"),
-        (":2048/discovery",
-         "dotnet-interactive's bootstrap script probes its HTTP side server, which the launcher moved to a private Unix socket (issue 11)"),
-        ("undefinedresources/dotnet-interactive.js",
-         "the same bootstrap, after its probe failed, asks for its script at an undefined address"),
+        new("/nbextensions/widgets/notebook/js/extension.js",
+            "Debian 12's notebook configuration enables the ipywidgets nbextension, which no package installs"),
+        new(":2048/discovery",
+            "dotnet-interactive's bootstrap script probes its HTTP side server, which the launcher moved to a private Unix socket (issue 11)"),
+        new("undefinedresources/dotnet-interactive.js",
+            "the same bootstrap, after its probe failed, asks for its script at an undefined address"),
     ];
 
     [Fact]
@@ -46,22 +45,9 @@ public sealed class BrowserTests : IDisposable
             // The report's order: train (writes the store), then predict in a notebook of its own.
             foreach (var (notebook, charts, images) in new[] { ("mnist_training", 1, 0), ("mnist_prediction", 2, 8) })
             {
-                var seen = RunInBrowser(http.BaseAddress, $"notebooks/{notebook}.ipynb", Path.Combine(shots, $"classic-{notebook}"));
-                var run = seen.GetProperty("run");
-                var reloaded = seen.GetProperty("reloaded");
-                Assert.Empty(run.GetProperty("errors").EnumerateArray());
-                Assert.DoesNotContain(run.GetProperty("prompts").EnumerateArray(), p => p.GetString()!.Contains('*'));
-                Assert.True(run.GetProperty("charts").GetInt32() == charts, $"{notebook}: {run}");
-                Assert.True(run.GetProperty("chartsDrawn").GetInt32() == charts, $"{notebook}: not every chart was drawn: {run}");
-                Assert.True(run.GetProperty("imagesShown").GetInt32() == images, $"{notebook}: {run}");
-                // Saved with the session's trust, so the reloaded page runs the charts' scripts again.
-                Assert.True(reloaded.GetProperty("trusted").GetBoolean(), $"{notebook} is not trusted after saving");
-                Assert.True(reloaded.GetProperty("chartsVisible").GetInt32() == charts, $"{notebook}: charts not visible after reload: {reloaded}");
-                Assert.True(reloaded.GetProperty("imagesShown").GetInt32() == images, $"{notebook}: {reloaded}");
-                var ours = seen.GetProperty("consoleErrors").EnumerateArray().Select(e => e.GetString()!)
-                    .Where(e => !Upstream.Any(u => e.Contains(u.Pattern))).ToList();
-                Assert.True(ours.Count == 0, $"{notebook}: console errors:\n{string.Join('\n', ours)}");
-                Assert.All(seen.GetProperty("requestsElsewhere").EnumerateArray(), r => Assert.Contains(":2048/discovery", r.GetString()));
+                var seen = NotebookInBrowser.RunAndCheck("classic", http.BaseAddress, Token, $"notebooks/{notebook}.ipynb",
+                                                         Path.Combine(shots, $"classic-{notebook}"), charts, images, Upstream);
+                Assert.True(seen.GetProperty("reloaded").GetProperty("trusted").GetBoolean(), $"{notebook} is not trusted after saving");
                 Report.Line("browser", $"classic Notebook, {notebook}: {charts} chart(s) drawn and {images} digit image(s) shown, again after save and reload; screenshots in .lab/ui/classic-{notebook}-*.png");
             }
         }
@@ -70,13 +56,5 @@ public sealed class BrowserTests : IDisposable
             Process.Start("kill", ["-INT", lab.Id.ToString()])!.WaitForExit();
             lab.WaitForExit(TimeSpan.FromSeconds(60));
         }
-    }
-
-    static JsonElement RunInBrowser(Uri server, string notebook, string shots)
-    {
-        var script = Path.Combine(RealData.RepositoryRoot, "tests", "EdgeAi.Notebook.Tests", "Browser", "notebook_ui.mjs");
-        var result = Processes.Execute(Processes.Info("node", [script, "classic", server.ToString(), Token, notebook, shots]), TimeSpan.FromMinutes(15));
-        Assert.True(result.ExitCode == 0, $"the browser run of {notebook} failed:\n{result.Output}");
-        return JsonDocument.Parse(result.Stdout.Trim().Split('\n')[^1]).RootElement.Clone();
     }
 }

@@ -16,7 +16,7 @@ try {
   await page.setViewport({ width: 1280, height: 4000 });   // tall: the notebook scrolls inside the page
   const origin = new URL(server).origin;
   page.on('console', m => { if (m.type() === 'error') seen.consoleErrors.push(`${m.text()} (${m.location()?.url ?? ''})`); });
-  page.on('pageerror', e => seen.consoleErrors.push(`uncaught: ${e.message}`));
+  page.on('pageerror', e => seen.consoleErrors.push(`uncaught: ${e.message} at ${(e.stack ?? '').split('\n').slice(1, 4).map(l => l.trim()).join(' < ')}`));
   page.on('request', r => { if (/^(https?|wss?):/.test(r.url()) && new URL(r.url()).origin !== origin) seen.requestsElsewhere.push(r.url()); });
 
   const url = `${server}${classic ? 'notebooks' : 'lab/tree'}/${path}?token=${token}`;
@@ -28,8 +28,20 @@ try {
     await page.click('#celllink');
     await page.click('#run_all_cells > a');
   } else {
-    await page.click('div.lm-MenuBar-itemLabel ::-p-text(Run)');
-    await page.click('li[data-command="runmenu:run-all"]');
+    // The menu bar is rebuilt while JupyterLab restores its layout: open the Run menu until its item shows.
+    const runAll = ['runmenu:run-all', 'notebook:run-all-cells']   // JupyterLab 4.0, 4.1+
+      .map(c => `.lm-MenuBar-menu li[data-command="${c}"]`).join(', ');
+    await new Promise(r => setTimeout(r, 5000));
+    let item = null;
+    for (let attempt = 0; attempt < 20 && !item; attempt++) {
+      await page.keyboard.press('Escape');
+      for (const menu of await page.$$('.lm-MenuBar-item')) {
+        if (await menu.evaluate(e => e.textContent.trim() === 'Run')) { await menu.click(); break; }
+      }
+      item = await page.waitForSelector(runAll, { visible: true, timeout: 1000 }).catch(() => null);
+    }
+    if (!item) { await page.screenshot({ path: `${shots}-no-menu.png` }); throw new Error('the Run menu did not open'); }
+    await item.click();
   }
   await page.waitForFunction(classic ? classicRunning : labRunning, { timeout: 60_000 }).catch(() => {});
   await page.waitForFunction(classic ? classicDone : labDone, { timeout: 900_000, polling: 1000 });
@@ -53,7 +65,7 @@ console.log(JSON.stringify(seen));
 async function kernelIdle(page, timeout) {
   await page.waitForFunction(classic
     ? () => window.Jupyter?.notebook?.kernel?.is_connected() && document.querySelector('#kernel_indicator_icon.kernel_idle_icon')
-    : () => document.querySelector('.jp-Notebook') && document.querySelector('.jp-Toolbar-kernelStatus, [data-status="idle"], .jp-NotebookPanel-toolbar'),
+    : () => document.querySelector('.jp-Notebook .jp-Cell') && document.querySelector('#jp-main-statusbar')?.textContent.includes('| Idle'),
     { timeout, polling: 500 });
 }
 
@@ -62,19 +74,24 @@ function classicDone() {
   return ![...document.querySelectorAll('.input_prompt')].some(p => p.textContent.includes('*'))
     && document.querySelector('#kernel_indicator_icon.kernel_idle_icon') !== null;
 }
-function labRunning() { return [...document.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*')); }
-function labDone() { return ![...document.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*')); }
+function labRunning() { return [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-InputPrompt')].some(p => p.textContent.includes('*')); }
+function labDone() {
+  return ![...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-InputPrompt')].some(p => p.textContent.includes('*'))
+    && document.querySelector('#jp-main-statusbar')?.textContent.includes('| Idle');   // the current notebook's kernel
+}
 
 // What a reader sees: each chart drawn (an SVG with plotted data) or its static picture, the digit images, error
 // outputs, and whether the notebook is trusted.
 function look() {
-  const charts = [...document.querySelectorAll('.edgeai-chart, .edgeai-plotly')];
+  // JupyterLab may restore other notebooks in hidden tabs: only the one in front counts.
+  const root = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)') ?? document;
+  const charts = [...root.querySelectorAll('.edgeai-chart, .edgeai-plotly')];
   const drawn = charts.filter(c => c.querySelector("svg.main-svg .plot :is(path, image)"));   // lines, bars, heatmaps
   const pictures = charts.filter(c => [...c.querySelectorAll('img')].some(i => i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().height > 0));
-  const images = [...document.querySelectorAll('img[src^="data:image/png"]')].filter(i => !i.closest('.edgeai-chart, .edgeai-plotly'));
-  const errors = [...document.querySelectorAll('.output_error, .output_stderr, .jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"], .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')]
+  const images = [...root.querySelectorAll('img[src^="data:image/png"]')].filter(i => !i.closest('.edgeai-chart, .edgeai-plotly'));
+  const errors = [...root.querySelectorAll('.output_error, .output_stderr, .jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"], .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')]
     .map(e => e.textContent.slice(0, 400));
-  const prompts = [...document.querySelectorAll('.input_prompt, .jp-InputPrompt')].map(p => p.textContent.trim());
+  const prompts = [...root.querySelectorAll('.input_prompt, .jp-InputPrompt')].map(p => p.textContent.trim());
   return {
     charts: charts.length, chartsDrawn: drawn.length, chartsAsPictures: pictures.length,
     chartsVisible: charts.filter(c => drawn.includes(c) || pictures.includes(c)).length,
