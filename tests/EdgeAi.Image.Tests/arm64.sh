@@ -112,7 +112,9 @@ for project in EdgeAi.Core.Tests EdgeAi.Interactive.Tests; do
   log=$OUT/$project.log
   # W^X off: under qemu-user, .NET's double-mapped code pages made Roslyn's MEF composition fail with a
   # NullReferenceException (the same publish passes on x64 and with this switch); an emulator workaround.
-  if run_arm64 -e DOTNET_EnableWriteXorExecute=0 -e EDGEAI_WEIGHTS_DIR=/tmp/books \
+  # The tests' own settings, not the image's: no EDGEAI_DATA_DIR (the locator's tests pick their folders), a
+  # store in /tmp, and the report file out of the read-only repository.
+  if run_arm64 -e DOTNET_EnableWriteXorExecute=0 -e EDGEAI_WEIGHTS_DIR=/tmp/books --unsetenv EDGEAI_DATA_DIR -e EDGEAI_TEST_REPORT=/tmp/test-report.txt \
        -v "$ROOT:$ROOT:ro" -v "$FASHION:$FASHION:ro" --entrypoint "$out/$project" "$IMAGE" \
        -trait- "Needs=dotnet-host" -trait- "Needs=python-torch" -trait- "Needs=cli-build" -trait- "Needs=packaged-x64-backend" -noColor > "$log" 2>&1; then
     passed=$((passed + 1)); say "ok: $project on arm64: $(grep -o 'Total: [0-9]*, Errors: [0-9]*, Failed: [0-9]*, Skipped: [0-9]*' "$log")"
