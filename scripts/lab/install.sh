@@ -52,7 +52,8 @@ ensure_feed() {
   local hash
   hash=$(cd "$ROOT" && find kernel \( -name bin -o -name obj \) -prune -o \( -name '*.cs' -o -name '*.csproj' \) -print | sort \
          | xargs cat Directory.Build.props Directory.Packages.props | sha256sum | cut -c1-16)
-  if [[ -f $STATE/feed.hash && $(cat "$STATE/feed.hash") == "$hash" ]] && ls "$FEED"/EdgeAi.Interactive.*.nupkg >/dev/null 2>&1; then
+  if [[ -f $STATE/feed.hash && $(cat "$STATE/feed.hash") == "$hash" && -f $STATE/feed.version \
+        && -f $FEED/EdgeAi.Interactive.$(cat "$STATE/feed.version").nupkg ]]; then
     exec 9>&-
     return 0
   fi
@@ -64,6 +65,17 @@ ensure_feed() {
     dotnet pack "$ROOT/kernel/$project" -c Release -o "$FEED" -p:PackageVersion="$version" -v quiet -nologo >/dev/null \
       || die "dotnet pack $project failed; run it by hand to see why"
   done
+  # The notebooks ask for the release (`#r "nuget: EdgeAi.Interactive, VERSION"`), which NuGet reads as a lowest bound
+  # and meets with the lowest build it has, in the feed or already in its package folder. So only this build is
+  # kept in either, and dotnet-interactive's restore cache, which remembers what that same request resolved to, is
+  # emptied: the next kernel restores this build.
+  find "$FEED" -name 'EdgeAi.*.nupkg' ! -name "*.$version.nupkg" -delete
+  local packages
+  packages=$(dotnet nuget locals global-packages --list | sed -n 's/^global-packages: //p')
+  [[ -n $packages ]] && find "$packages/edgeai.core" "$packages/edgeai.interactive" -mindepth 1 -maxdepth 1 \
+    ! -name "$version" -exec rm -rf {} + 2>/dev/null || true
+  rm -rf "$HOME/.packagemanagement/nuget/Cache"
+  echo "$version" > "$STATE/feed.version"
   echo "$hash" > "$STATE/feed.hash"
   exec 9>&-
 }

@@ -14,7 +14,7 @@ public sealed class NotebookExecutionTests(ExecutedNotebooks executed)
     public void TrainingNotebookTrainsChartsAndSavesTwoVersions()
     {
         var nb = executed.Open("mnist_training.ipynb");
-        var load = nb.CodeCell("#r \"nuget: EdgeAi.Interactive\"");
+        var load = nb.CodeCell("#r \"nuget: EdgeAi.Interactive,");
         Assert.Contains(ExecutedNotebook.Outputs(load, "text/html"), h => h.Contains("EdgeAi.Interactive</code> loaded"));
 
         var train = nb.CodeCell("#!mnist-train");
@@ -40,7 +40,8 @@ public sealed class NotebookExecutionTests(ExecutedNotebooks executed)
         Assert.Equal("True True True", Processes.Run(Processes.Python, ["-c", check, notary, .. copies]).Trim());
 
         // A copy whose outputs were changed after signing is not trusted: the signature covers the content.
-        var edited = Path.Combine(executed.Output, "edited.ipynb");
+        using var temp = new TempDirectory();
+        var edited = temp.Combine("edited.ipynb");
         File.WriteAllText(edited, File.ReadAllText(copies[0]).Replace("Saved <b>mnist-mlp@v1</b>", "Saved <b>mnist-mlp@v9</b>"));
         Assert.Equal("False", Processes.Run(Processes.Python, ["-c", check, notary, edited]).Trim());
     }

@@ -35,34 +35,34 @@ public sealed class SeedNotebooksTests : IDisposable
     {
         var notebooks = temp.Combine("books", "notebooks");
         Directory.CreateDirectory(notebooks);
-        var first = Samples("0.1.0", ("train.ipynb", "train 1"), ("predict.ipynb", "predict 1"), ("cluster.ipynb", "cluster 1"));
+        var first = Samples("1.0.0", ("train.ipynb", "train 1"), ("predict.ipynb", "predict 1"), ("cluster.ipynb", "cluster 1"));
 
-        Seed(first, notebooks, "0.1.0");
+        Seed(first, notebooks, "1.0.0");
         Assert.Equal(["cluster.ipynb", "predict.ipynb", "train.ipynb"], Names(notebooks));
         Assert.Equal("train 1", File.ReadAllText(Path.Combine(notebooks, "train.ipynb")));
 
         // The student edits one sample and deletes another; the server restarts (same version) twice.
         File.WriteAllText(Path.Combine(notebooks, "train.ipynb"), "my edit");
         File.Delete(Path.Combine(notebooks, "cluster.ipynb"));
-        Seed(first, notebooks, "0.1.0");
-        Seed(first, notebooks, "0.1.0");
+        Seed(first, notebooks, "1.0.0");
+        Seed(first, notebooks, "1.0.0");
         Assert.Equal(["predict.ipynb", "train.ipynb"], Names(notebooks));
         Assert.Equal("my edit", File.ReadAllText(Path.Combine(notebooks, "train.ipynb")));
 
         // A newer image: the edited sample's new version lands beside the edit; the untouched older sample is not
         // replaced either (its new version lands beside it); a sample whose name is free takes it.
-        var second = Samples("0.2.0", ("train.ipynb", "train 2"), ("predict.ipynb", "predict 2"), ("cluster.ipynb", "cluster 2"));
-        Seed(second, notebooks, "0.2.0");
-        Assert.Equal(["cluster.ipynb", "predict-0.2.0.ipynb", "predict.ipynb", "train-0.2.0.ipynb", "train.ipynb"], Names(notebooks));
+        var second = Samples("2.0.0", ("train.ipynb", "train 2"), ("predict.ipynb", "predict 2"), ("cluster.ipynb", "cluster 2"));
+        Seed(second, notebooks, "2.0.0");
+        Assert.Equal(["cluster.ipynb", "predict-2.0.0.ipynb", "predict.ipynb", "train-2.0.0.ipynb", "train.ipynb"], Names(notebooks));
         Assert.Equal("my edit", File.ReadAllText(Path.Combine(notebooks, "train.ipynb")));
-        Assert.Equal("train 2", File.ReadAllText(Path.Combine(notebooks, "train-0.2.0.ipynb")));
+        Assert.Equal("train 2", File.ReadAllText(Path.Combine(notebooks, "train-2.0.0.ipynb")));
         Assert.Equal("predict 1", File.ReadAllText(Path.Combine(notebooks, "predict.ipynb")));
         Assert.Equal("cluster 2", File.ReadAllText(Path.Combine(notebooks, "cluster.ipynb")));
 
         // The student edits the new copy too: a further restart keeps it.
-        File.WriteAllText(Path.Combine(notebooks, "train-0.2.0.ipynb"), "my second edit");
-        Seed(second, notebooks, "0.2.0");
-        Assert.Equal("my second edit", File.ReadAllText(Path.Combine(notebooks, "train-0.2.0.ipynb")));
+        File.WriteAllText(Path.Combine(notebooks, "train-2.0.0.ipynb"), "my second edit");
+        Seed(second, notebooks, "2.0.0");
+        Assert.Equal("my second edit", File.ReadAllText(Path.Combine(notebooks, "train-2.0.0.ipynb")));
     }
 
     [Fact]
@@ -70,13 +70,13 @@ public sealed class SeedNotebooksTests : IDisposable
     {
         var notebooks = temp.Combine("books", "notebooks");
         Directory.CreateDirectory(notebooks);
-        var samples = Samples("0.1.0", Enumerable.Range(1, 12).Select(i => ($"n{i:D2}.ipynb", $"sample {i}")).ToArray());
+        var samples = Samples("1.0.0", Enumerable.Range(1, 12).Select(i => ($"n{i:D2}.ipynb", $"sample {i}")).ToArray());
 
-        var seeders = Enumerable.Range(0, 8).Select(_ => System.Diagnostics.Process.Start(Script, [samples, notebooks, "0.1.0"])!).ToList();
+        var seeders = Enumerable.Range(0, 8).Select(_ => System.Diagnostics.Process.Start(Script, [samples, notebooks, "1.0.0"])!).ToList();
         seeders.ForEach(p => { p.WaitForExit(); Assert.Equal(0, p.ExitCode); });
 
         Assert.Equal(Enumerable.Range(1, 12).Select(i => $"n{i:D2}.ipynb"), Names(notebooks));
         Assert.All(Enumerable.Range(1, 12), i => Assert.Equal($"sample {i}", File.ReadAllText(Path.Combine(notebooks, $"n{i:D2}.ipynb"))));
-        Assert.Equal(["0.1.0"], Directory.GetFileSystemEntries(Path.Combine(notebooks, ".edgeai-samples")).Select(Path.GetFileName));
+        Assert.Equal(["1.0.0"], Directory.GetFileSystemEntries(Path.Combine(notebooks, ".edgeai-samples")).Select(Path.GetFileName));
     }
 }

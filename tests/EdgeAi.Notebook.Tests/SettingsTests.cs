@@ -1,7 +1,8 @@
 namespace EdgeAi.Notebook.Tests;
 
 /// <summary>Each pinned version is typed in one file, which the host, the image and the tests all read
-/// (scripts/versions.sh for shell and Dockerfile); a second copy would drift.</summary>
+/// (scripts/versions.sh for shell and Dockerfile); a second copy would drift. The notebooks' `#r` names the
+/// release too (SavedNotebookTests checks it against Directory.Build.props).</summary>
 public sealed class SettingsTests
 {
     [Theory]
