@@ -1,8 +1,11 @@
 #!/bin/sh
 # PID 1's child (tini is PID 1): prepares the writable home, then starts JupyterLab on the shared volume (it
-# refuses an empty token), or runs the command it was given, e.g. `docker run IMAGE edgeai list` or nbconvert.
+# refuses an empty token), or a JupyterHub user's server (the command `jupyterhub-singleuser`, the Zero to
+# JupyterHub chart's default), or runs the command it was given, e.g. `docker run IMAGE edgeai list` or nbconvert.
 set -eu
 books=/books
+hub=
+if [ "${1:-}" = jupyterhub-singleuser ]; then hub=1; shift; fi
 
 # $HOME may be an empty volume (read-only root filesystem in Kubernetes): make what the lab writes there.
 mkdir -p "$HOME/.nuget/NuGet" "$HOME/.local/share/jupyter/runtime"
@@ -16,6 +19,27 @@ cat > "$HOME/.nuget/NuGet/NuGet.Config" <<CONFIG
   </packageSources>
 </configuration>
 CONFIG
+
+# A hub's user server: the user's notebooks in their own home (a volume per user), the models on the shared
+# store, the hub's login instead of a token. Trust stays in the home's Jupyter data folder: each user's own.
+if [ -n "$hub" ]; then
+  if [ -z "${JUPYTERHUB_API_TOKEN:-}" ]; then
+    echo "edgeai-lab: jupyterhub-singleuser runs under a JupyterHub, which sets JUPYTERHUB_API_TOKEN; it is not set." >&2
+    echo "  Without a hub: docker run -e JUPYTER_TOKEN=\"\$(openssl rand -hex 24)\" IMAGE   (see k8s/jupyterhub for the hub)" >&2
+    exit 64
+  fi
+  if ! mkdir -p "$HOME/notebooks" 2> /dev/null || [ ! -w "$HOME/notebooks" ]; then
+    echo "edgeai-lab: the home folder $HOME is not writable by uid $(id -u): give the user's volume fsGid 1000 (singleuser.fsGid)" >&2
+    exit 65
+  fi
+  if ! mkdir -p "$EDGEAI_WEIGHTS_DIR" 2> /dev/null || [ ! -w "$EDGEAI_WEIGHTS_DIR" ]; then
+    echo "edgeai-lab: the shared store $EDGEAI_WEIGHTS_DIR is not writable by uid $(id -u). Mount the class's volume at $books" >&2
+    echo "  (k8s/jupyterhub/values.yaml: singleuser.storage.extraVolumes, the claim edgeai-books exported writable by gid 1000)" >&2
+    exit 65
+  fi
+  /opt/edgeai/bin/seed-notebooks /opt/edgeai/notebooks "$HOME/notebooks" "$(cat /opt/edgeai/VERSION)"
+  exec /opt/edgeai/bin/jupyter-server --hub "$HOME" "$@"
+fi
 
 [ "$#" -gt 0 ] && exec "$@"
 

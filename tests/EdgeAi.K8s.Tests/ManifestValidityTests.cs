@@ -5,7 +5,7 @@ namespace EdgeAi.K8s.Tests;
 /// <summary>Every kustomization builds, loads strictly, and passes the Kubernetes JSON schemas.</summary>
 public sealed class ManifestValidityTests
 {
-    public static TheoryData<string> Kustomizations() => new(Built.Overlays);
+    public static TheoryData<string> Kustomizations() => new([.. Built.Overlays, "storage"]);
 
     static string ValidateSchemas(string yaml) =>
         Built.Run("node", [Path.Combine(RealData.RepositoryRoot, "tests", "EdgeAi.K8s.Tests", "validate-schemas.mjs")], yaml);

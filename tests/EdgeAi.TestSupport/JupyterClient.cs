@@ -20,8 +20,12 @@ public static class JupyterClient
         var kernelId = (string)(await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
         var socket = new ClientWebSocket();
         if (cookies is not null) socket.Options.Cookies = cookies;   // the proxy's affinity cookie
+        // A JupyterHub user's server takes the token in this header only (it ignores ?token= from clients that are
+        // not browsers); the same header as the REST calls.
+        if (http.DefaultRequestHeaders.Authorization is { } authorization) socket.Options.SetRequestHeader("Authorization", authorization.ToString());
         var server = http.BaseAddress!;
-        await socket.ConnectAsync(new Uri($"ws://{server.Authority}/api/kernels/{kernelId}/channels?token={token}"), CancellationToken.None);
+        // Under the server's base path: "/" for the lab, "/user/NAME/" behind a JupyterHub.
+        await socket.ConnectAsync(new Uri($"ws://{server.Authority}{server.AbsolutePath}api/kernels/{kernelId}/channels?token={token}"), CancellationToken.None);
         return new KernelConnection(kernelId, socket);
     }
 
