@@ -9,8 +9,9 @@ if [ "${1:-}" = jupyterhub-singleuser ]; then hub=1; shift; fi
 
 # $HOME may be an empty volume (read-only root filesystem in Kubernetes): make what the lab writes there.
 mkdir -p "$HOME/.nuget/NuGet" "$HOME/.local/share/jupyter/runtime"
-# Offline: only the image's feed; dependencies come from the image's package folder (NUGET_PACKAGES).
-cat > "$HOME/.nuget/NuGet/NuGet.Config" <<CONFIG
+# Offline: only the image's feed; dependencies come from the image's package folder (NUGET_PACKAGES). Written where
+# the home has none, so a persistent home (a hub user's, a dev container's) keeps the sources its user added.
+[ -e "$HOME/.nuget/NuGet/NuGet.Config" ] || cat > "$HOME/.nuget/NuGet/NuGet.Config" <<CONFIG
 <?xml version="1.0" encoding="utf-8"?>
 <configuration>
   <packageSources>

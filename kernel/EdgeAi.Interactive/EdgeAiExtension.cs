@@ -17,12 +17,14 @@ public sealed class EdgeAiExtension : IKernelExtension
         PredictMagic.Register(target);
         WeightsMagic.Register(target);
         ClusterMagic.Register(target);
-        Formatter.Register<PlotHtml>((plot, writer) => writer.Write(plot.Html), "text/html");
-        Formatter.SetPreferredMimeTypesFor(typeof(PlotHtml), "text/html");
+        Formatter.Register<ChartOutput>((chart, writer) => writer.Write(chart.Html), "text/html");
+        Formatter.Register<ChartOutput>((chart, writer) => writer.Write(chart.PlotlyJson), ChartOutput.PlotlyMimeType);
+        Formatter.Register<ChartOutput>((chart, writer) => writer.Write(chart.Svg), "image/svg+xml");
+        Formatter.SetPreferredMimeTypesFor(typeof(ChartOutput), ChartOutput.MimeTypes);
 
-        // plotly.js for every chart of this page (pods have no internet for a CDN); hidden, once per load.
-        KernelInvocationContext.Current?.ShowHtml(HtmlViews.Trusted(Charts.PlotlyLoader()));
-        KernelInvocationContext.Current?.ShowHtml(HtmlViews.Loaded(Mnist.Store.Root, Mnist.DataDescription));
+        // plotly.js where the server serves it to this page's charts (pods have no internet for a CDN).
+        var chartsNote = PlotlyAsset.Publish();
+        KernelInvocationContext.Current?.ShowHtml(HtmlViews.Loaded(Mnist.Store.Root, Mnist.DataDescription, chartsNote));
         return Task.CompletedTask;
     }
 }

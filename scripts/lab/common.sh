@@ -4,6 +4,10 @@ STATE="$ROOT/.lab"                      # everything the lab generates; git igno
 FEED="$STATE/feed"                      # local NuGet feed with EdgeAi.Core and EdgeAi.Interactive
 JUPYTER_HOME="$STATE/jupyter"           # our kernelspec lives here, apart from the user's kernels
 PYTHON=/usr/bin/python3                 # Debian's, with Jupyter; a pyenv shim on PATH may lack it
+# Elsewhere, the Python that runs the `jupyter` on PATH (its first line: #!PYTHON or #!/usr/bin/env PYTHON).
+if ! "$PYTHON" -c 'import jupyter_core' 2>/dev/null && command -v jupyter >/dev/null; then
+  read -r PYTHON _ < <(sed -n '1{s/^#! *//; s/^\/usr\/bin\/env  *//; p}' "$(command -v jupyter)")
+fi
 INTERACTIVE_VERSION=$("$ROOT/scripts/versions.sh" interactive)
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_INTERACTIVE_CLI_TELEMETRY_OPTOUT=1
@@ -11,6 +15,8 @@ export JUPYTER_PATH="$JUPYTER_HOME${JUPYTER_PATH:+:$JUPYTER_PATH}"
 # The shared volume, the report's /books: students' notebooks in books/notebooks, the weight store in books/models.
 export EDGEAI_BOOKS="${EDGEAI_BOOKS:-$ROOT/books}"
 export EDGEAI_WEIGHTS_DIR="${EDGEAI_WEIGHTS_DIR:-$EDGEAI_BOOKS/models}"
+# Where the lab's servers serve plotly.js from, for the charts (scripts/jupyter-server).
+export EDGEAI_STATIC_DIR="${EDGEAI_STATIC_DIR:-$STATE/static}"
 
 # The samples in the shared notebook folder (scripts/seed-notebooks: never over a student's file), and a word
 # about models left at the top of the volume by versions before the notebooks moved there.

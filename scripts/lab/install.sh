@@ -86,10 +86,33 @@ ensure_kernelspec() {
     "$(command -v dotnet)" "$(interactive_dll)"
 }
 
+# The Jupyter the lab needs: what is already there (any distribution, a dev container, a pip install), else Debian's
+# or Ubuntu's packages, installed. Without apt nothing can be installed for the user: the lab names what is missing.
+ensure_jupyter() {
+  local missing=() server module
+  server=$(command -v jupyter-lab || command -v jupyter-notebook || true)
+  [[ -n $server ]] || missing+=("a Jupyter server (jupyter-lab or jupyter-notebook on PATH)")
+  for module in jupyter_client nbformat nbclient nbconvert; do
+    "$PYTHON" -c "import $module" 2>/dev/null || missing+=("the Python module $module (for $PYTHON)")
+  done
+  local apt=false
+  command -v apt-get >/dev/null && command -v dpkg-query >/dev/null && apt=true
+  if ((${#missing[@]} == 0)); then
+    $apt || say "no apt here: using $server and $PYTHON from PATH"
+    return 0
+  fi
+  if $apt; then
+    # shellcheck disable=SC2046
+    ensure_packages $(server_packages)
+    return
+  fi
+  die "no apt here, so the lab installs nothing; missing: $(IFS=';'; echo "${missing[*]}" | sed 's/;/; /g').
+     Install them with your distribution's packages or pip (e.g. pip install jupyterlab nbconvert nbclient), then run ./lab again."
+}
+
 setup() {
   command -v dotnet >/dev/null || die "the .NET 10 SDK is required (dotnet not found)"
-  # shellcheck disable=SC2046
-  ensure_packages $(server_packages)
+  ensure_jupyter
   ensure_dotnet_interactive
   ensure_feed
   ensure_kernelspec

@@ -104,6 +104,8 @@ up_replicas() {
   pids+=($!)
   say "$replicas replicas behind nginx ($($netns && echo "network namespaces $NS_PREFIX-*" || echo "loopback addresses")); volume $EDGEAI_BOOKS (store $EDGEAI_WEIGHTS_DIR); logs in $dir"
   say "open http://$proxy_ip:$port/?token=$token   (Ctrl-C stops everything)"
+  # A client that is not a browser may drop nginx's affinity cookie (README, "VS Code"): it can use one replica directly.
+  for ((i = 1; i <= replicas; i++)); do say "  replica $i directly: http://$prefix.$i:$port/?token=$token"; done
   trap 'kill -TERM "${pids[@]}" 2>/dev/null; wait 2>/dev/null; $netns && netns_down; exit 0' INT TERM
   wait
 }

@@ -3,7 +3,7 @@ namespace EdgeAi.Image.Tests;
 /// <summary>
 /// Both notebooks in the image's JupyterLab, in a real browser (TestSupport's NotebookInBrowser: Debian's Chromium
 /// driven by puppeteer-core): Run All from the menu, every chart drawn, the digits shown, no error output, save and
-/// reload with the charts drawn again; no console error and no request to another origin except the upstream ones
+/// reload with the charts drawn again, an untrusted copy with each chart's static picture; no console error and no request to another origin except the upstream ones
 /// below (docker/README.md explains each). Screenshots are kept in .lab/ui/.
 /// </summary>
 public sealed class BrowserTests(LabImage image, RunningLab lab) : IClassFixture<RunningLab>
@@ -21,7 +21,7 @@ public sealed class BrowserTests(LabImage image, RunningLab lab) : IClassFixture
     ];
 
     [Fact]
-    public void Both_notebooks_run_all_in_JupyterLab_and_draw_their_charts_again_after_save_and_reload()
+    public async Task Both_notebooks_run_all_in_JupyterLab_and_draw_their_charts_again_after_save_and_reload()
     {
         image.EnsureBuilt();
         var shots = Path.Combine(RealData.RepositoryRoot, ".lab", "ui");
@@ -31,6 +31,9 @@ public sealed class BrowserTests(LabImage image, RunningLab lab) : IClassFixture
             NotebookInBrowser.RunAndCheck("lab", lab.Url("/"), lab.Token, $"notebooks/{notebook}.ipynb",
                                           Path.Combine(shots, $"jupyterlab-{notebook}"), charts, images, Upstream);
             Report.Line("browser", $"JupyterLab in the image, {notebook}: {charts} chart(s) drawn and {images} digit image(s) shown, again after save and reload; screenshots in .lab/ui/jupyterlab-{notebook}-*.png");
+            await NotebookInBrowser.ViewUntrustedCopyAsync("lab", lab.Url("/"), lab.Token, $"notebooks/{notebook}.ipynb",
+                                                          Path.Combine(shots, $"jupyterlab-untrusted-{notebook}"), charts);
+            Report.Line("browser", $"JupyterLab in the image, an untrusted copy of {notebook}: {charts} static picture(s) shown, no script run; .lab/ui/jupyterlab-untrusted-{notebook}.png");
         }
     }
 }

@@ -7,7 +7,8 @@ namespace EdgeAi.Notebook.Tests;
 /// Both notebooks in a real browser, Debian's Chromium driven by puppeteer-core (TestSupport's NotebookInBrowser), against
 /// `./lab up` (classic Notebook 6.4, Debian 12's Jupyter): Run All from the menu; every chart drawn as SVG and the
 /// digit images shown; no error output; no console error and no request leaving the server but the upstream ones
-/// listed below; save, reload, and the charts are visible again. Screenshots are kept in .lab/ui/.
+/// listed below; save, reload, and the charts are visible again; an untrusted copy shows each chart's static picture.
+/// Screenshots are kept in .lab/ui/.
 /// </summary>
 public sealed class BrowserTests : IDisposable
 {
@@ -49,6 +50,10 @@ public sealed class BrowserTests : IDisposable
                                                          Path.Combine(shots, $"classic-{notebook}"), charts, images, Upstream);
                 Assert.True(seen.GetProperty("reloaded").GetProperty("trusted").GetBoolean(), $"{notebook} is not trusted after saving");
                 Report.Line("browser", $"classic Notebook, {notebook}: {charts} chart(s) drawn and {images} digit image(s) shown, again after save and reload; screenshots in .lab/ui/classic-{notebook}-*.png");
+                var untrusted = await NotebookInBrowser.ViewUntrustedCopyAsync("classic", http.BaseAddress, Token, $"notebooks/{notebook}.ipynb",
+                                                                               Path.Combine(shots, $"classic-untrusted-{notebook}"), charts);
+                Assert.False(untrusted.GetProperty("trusted").GetBoolean());
+                Report.Line("browser", $"classic Notebook, an untrusted copy of {notebook}: {charts} static picture(s) shown, no script run; .lab/ui/classic-untrusted-{notebook}.png");
             }
         }
         finally

@@ -22,20 +22,16 @@ public sealed class LabUpTests : IDisposable
         var port = Ports.Free();
         var info = Lab.Start(temp.Combine("books"), "up", "--port", port.ToString());
         info.Environment["JUPYTER_TOKEN"] = Token;
-        using var lab = Process.Start(info)!;
-        var log = new StringBuilder();
-        lab.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        lab.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        lab.BeginOutputReadLine();
-        lab.BeginErrorReadLine();
+        var (started, log) = Lab.StartCollecting(info);
+        using var lab = started;
         var descendants = new HashSet<int>();
         try
         {
             // No cookies: a token-authenticated request would log this client in for the requests after it.
             using var http = new HttpClient(new HttpClientHandler { UseCookies = false })
                 { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
-            await Ports.WaitForAsync(async () => (await http.GetAsync($"api/status?token={Token}")).EnsureSuccessStatusCode(), lab, () => Snapshot(log));
-            Assert.Contains($"http://127.0.0.1:{port}/?token={Token}", Snapshot(log));
+            await Ports.WaitForAsync(async () => (await http.GetAsync($"api/status?token={Token}")).EnsureSuccessStatusCode(), lab, log);
+            Assert.Contains($"http://127.0.0.1:{port}/?token={Token}", log());
 
             Assert.Equal(HttpStatusCode.Forbidden, (await http.GetAsync("api/status")).StatusCode);
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"api/status?token={Token}")).StatusCode);
@@ -48,7 +44,11 @@ public sealed class LabUpTests : IDisposable
             Assert.Contains(await Execute(trainer, "#!mnist-weights"), o => o.Contains("No models in") && o.Contains(Lab.Store(temp.Combine("books"))));
             var training = await Execute(trainer, "#!mnist-train --epochs 1 --seed 5");
             Assert.Contains(training, o => o.Contains("Saved <b>mnist-mlp@v1</b>"));
-            Assert.Contains(training, o => o.Contains("class=\"edgeai-plotly\"") && o.Contains("Plotly.newPlot"));
+            Assert.Contains(training, o => o.Contains("class=\"edgeai-chart\"") && o.Contains("Plotly.newPlot"));
+            // The charts' plotly.js, published by the kernel, served by the lab's server (not carried in the notebook).
+            var plotly = await http.GetAsync("static/edgeai/plotly.min.js");
+            Assert.Equal(HttpStatusCode.OK, plotly.StatusCode);
+            Assert.True((await plotly.Content.ReadAsByteArrayAsync()).Length > 1_000_000);
 
             // Jupyter's interrupt (the stop button) ends a long training run; nothing is saved; the kernel goes on.
             var interrupted = ExecuteAsync(trainer, "#!mnist-train --epochs 50 --batch-size 8");
@@ -85,6 +85,5 @@ public sealed class LabUpTests : IDisposable
 
     static bool IsAlive(int pid) => File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ");
 
-    static string Snapshot(StringBuilder log) { lock (log) return log.ToString(); }
 
 }

@@ -19,7 +19,7 @@ public sealed class NotebookExecutionTests(ExecutedNotebooks executed)
 
         var train = nb.CodeCell("#!mnist-train");
         var html = ExecutedNotebook.Outputs(train, "text/html");
-        Assert.Contains(html, h => h.Contains("class=\"edgeai-plotly\"") && h.Contains("Plotly.newPlot"));
+        Assert.Contains(html, h => h.Contains("class=\"edgeai-chart\"") && h.Contains("Plotly.newPlot"));
         var saved = Assert.Single(html, h => h.Contains("Saved <b>mnist-mlp@v1</b>"));
         Assert.True(Percent(saved, @"test accuracy <b>([\d.]+) %") >= 0.84, saved);
 
@@ -56,11 +56,11 @@ public sealed class NotebookExecutionTests(ExecutedNotebooks executed)
 
         var eval = ExecutedNotebook.Outputs(nb.CodeCell("#!mnist-eval"), "text/html");
         Assert.True(Percent(eval[0], @"test accuracy <b>([\d.]+) %") >= 0.84, eval[0]);
-        Assert.Contains(eval, h => h.Contains("\"heatmap\""));
+        Assert.Contains(eval, h => h.Contains("class=\"edgeai-chart\"") && h.Contains("\"heatmap\""));
 
         var predict = ExecutedNotebook.Outputs(nb.CodeCell("#!mnist-predict"), "text/html");
         Assert.Equal(8, Regex.Matches(predict[0], "<img src=\"data:image/png;base64,").Count);
-        Assert.Contains(predict, h => h.Contains("edgeai-plotly") && h.Contains("\"bar\""));
+        Assert.Contains(predict, h => h.Contains("edgeai-chart") && h.Contains("\"bar\""));
 
         var api = Assert.Single(ExecutedNotebook.Outputs(nb.CodeCell("using EdgeAi.Core.Evaluation;"), "text/plain"));
         Assert.Matches(@"x_test\[0\]: predicted \d", api);

@@ -8,8 +8,10 @@ public sealed class SettingsTests
     [Theory]
     [InlineData("interactive", "dotnet-tools.json")]
     [InlineData("torchsharp", "Directory.Packages.props")]
-    // The image tag must be a literal where kustomize and compose read it; tests check those agree with Directory.Build.props.
-    [InlineData("edgeai", "Directory.Build.props", "docker/compose.yaml", "k8s/components/image/kustomization.yaml")]
+    // The image tag must be a literal where kustomize, compose, Helm and Dev Containers read it; tests check those agree
+    // with Directory.Build.props (JupyterHubValuesTests for the chart's values).
+    [InlineData("edgeai", "Directory.Build.props", "docker/compose.yaml", "k8s/components/image/kustomization.yaml",
+                "k8s/jupyterhub/values.yaml", ".devcontainer/devcontainer.json")]
     public void A_pinned_version_is_typed_only_in_the_file_that_pins_it(string setting, params string[] homes)
     {
         var version = Processes.Run(Path.Combine(RealData.RepositoryRoot, "scripts", "versions.sh"), setting).Trim();
@@ -27,5 +29,17 @@ public sealed class SettingsTests
     {
         var version = Processes.Run(Path.Combine(RealData.RepositoryRoot, "scripts", "versions.sh"), "edgeai").Trim();
         Assert.Contains($"image: edgeai-lab:{version}\n", File.ReadAllText(Path.Combine(RealData.RepositoryRoot, "docker", "compose.yaml")));
+    }
+
+    [Fact]
+    public void The_dev_container_opens_this_versions_image_as_the_lab_user()
+    {
+        var version = Processes.Run(Path.Combine(RealData.RepositoryRoot, "scripts", "versions.sh"), "edgeai").Trim();
+        using var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(RealData.RepositoryRoot, ".devcontainer", "devcontainer.json")),
+            new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        var root = config.RootElement;
+        Assert.Equal($"ghcr.io/edgeai-cluster/edgeai-lab:{version}", root.GetProperty("image").GetString());
+        Assert.Equal("lab", root.GetProperty("remoteUser").GetString());
+        Assert.Contains("target=/books", root.GetProperty("mounts")[0].GetString());
     }
 }

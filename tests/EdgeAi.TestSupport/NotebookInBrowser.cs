@@ -1,4 +1,6 @@
+using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace EdgeAi.TestSupport;
 
@@ -39,5 +41,42 @@ public static class NotebookInBrowser
             .Where(r => !upstream.Any(u => r.Contains(u.Pattern))).ToList();
         Assert.True(elsewhere.Count == 0, $"{notebook}: requests to other origins:\n{string.Join('\n', elsewhere)}");
         return seen;
+    }
+
+    /// <summary>
+    /// A notebook as it arrives from elsewhere (mailed, committed, edited outside the lab): a copy of
+    /// <paramref name="notebook"/> with a change of its own, saved without the trust the server marked on its cells,
+    /// so Jupyter neither signs it nor runs its scripts. Opened in <paramref name="ui"/> without running it, each chart must show its static
+    /// picture and none may be drawn. Returns what the reader sees.
+    /// </summary>
+    public static async Task<JsonElement> ViewUntrustedCopyAsync(string ui, Uri server, string token, string notebook, string screenshot, int charts)
+    {
+        using var http = new HttpClient { BaseAddress = server };
+        var model = (await http.GetFromJsonAsync<JsonObject>($"api/contents/{notebook}?token={token}&type=notebook&content=1"))!;
+        var content = model["content"]!.AsObject();
+        // Trust is by content (the signatures database holds digests), so a byte-identical copy would be trusted.
+        foreach (var cell in content["cells"]!.AsArray()) cell!["metadata"]!.AsObject().Remove("trusted");
+        content["metadata"]!["edgeai_test"] = "received by mail";
+        var copy = $"{Path.GetDirectoryName(notebook)}/from-elsewhere-{Path.GetFileName(notebook)}".TrimStart('/');
+        (await http.PutAsJsonAsync($"api/contents/{copy}?token={token}", new JsonObject
+            { ["type"] = "notebook", ["format"] = "json", ["content"] = content.DeepClone() })).EnsureSuccessStatusCode();
+
+        var page = ui == "classic" ? $"{server}notebooks/{copy}?token={token}" : $"{server}lab/tree/{copy}?token={token}";
+        var view = View(page, screenshot, scripts: true);
+        Assert.True(view.GetProperty("charts").GetInt32() == charts, $"{copy}: {view}");
+        Assert.True(view.GetProperty("chartsAsPictures").GetInt32() == charts, $"{copy}: an untrusted notebook's charts are not visible as pictures: {view}");
+        Assert.True(view.GetProperty("chartsDrawn").GetInt32() == 0, $"{copy}: an untrusted notebook ran scripts: {view}");
+        return view;
+    }
+
+    /// <summary>Opens <paramref name="url"/> (a notebook page, or a file such as nbconvert's HTML) without running
+    /// anything, with or without JavaScript (Browser/notebook_view.mjs); returns what the reader sees (look.mjs) and
+    /// keeps a screenshot at <paramref name="screenshot"/>.png.</summary>
+    public static JsonElement View(string url, string screenshot, bool scripts)
+    {
+        var script = Path.Combine(RealData.RepositoryRoot, "tests", "EdgeAi.TestSupport", "Browser", "notebook_view.mjs");
+        var result = Processes.Execute(Processes.Info("node", [script, url, screenshot, .. scripts ? Array.Empty<string>() : ["--no-scripts"]]), TimeSpan.FromMinutes(5));
+        Assert.True(result.ExitCode == 0, $"the browser could not show {url}:\n{result.Output}");
+        return JsonDocument.Parse(result.Stdout.Trim().Split('\n')[^1]).RootElement.GetProperty("view").Clone();
     }
 }

@@ -32,7 +32,7 @@ static class EvalMagic
             Mnist.LastEvaluation = result;
             context.ShowHtml(HtmlViews.Evaluation(Mnist.Manifest!, result));
             var counts = Enumerable.Range(0, 10).Select(t => Enumerable.Range(0, 10).Select(p => result.Confusion[t, p]).ToArray()).ToArray();
-            context.ShowHtml(HtmlViews.Trusted(Charts.Confusion(counts, "Confusion matrix (rows: true label)")));
+            context.ShowChart(Charts.Confusion(counts, "Confusion matrix (rows: true label)"));
         });
     }
 }

@@ -51,6 +51,10 @@ static class Magic
     /// <summary>Displays HTML made by <see cref="Html"/>; the returned value can be updated in place.</summary>
     public static DisplayedValue ShowHtml(this KernelInvocationContext context, IHtmlContent html) =>
         KernelInvocationContextExtensions.Display(context, html, "text/html");
+
+    /// <summary>Displays a chart in all its forms (<see cref="ChartOutput.MimeTypes"/>).</summary>
+    public static DisplayedValue ShowChart(this KernelInvocationContext context, ChartOutput chart) =>
+        KernelInvocationContextExtensions.Display(context, chart, ChartOutput.MimeTypes);
 }
 
 /// <summary>Base of the magics' commands: the shared --help flag.</summary>

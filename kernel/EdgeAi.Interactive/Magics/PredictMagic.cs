@@ -55,9 +55,9 @@ static class PredictMagic
             context.ShowHtml(HtmlViews.Digits(predictions.Select(p => (
                 DigitPng.DataUri(test.Image(p.Index)), $"test image {p.Index}", $"#{p.Index}: ",
                 $" {p.Confidence:P0} " + (p.TrueLabel == p.Label ? "✓" : $"✗ (true {p.TrueLabel})"), p.Label.ToString()))));
-            context.ShowHtml(HtmlViews.Trusted(Charts.Probabilities(predictions.Select(p => $"#{p.Index}").ToArray(),
+            context.ShowChart(Charts.Probabilities(predictions.Select(p => $"#{p.Index}").ToArray(),
                 predictions.Select(p => p.Probabilities.Select(v => (double)v).ToArray()).ToArray(),
-                "Class probabilities")));
+                "Class probabilities"));
         });
     }
 }

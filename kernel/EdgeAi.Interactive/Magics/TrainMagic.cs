@@ -78,8 +78,8 @@ static class TrainMagic
         Mnist.Use(saved.Model, saved.Manifest);
 
         var epochs = saved.Training.Epochs;
-        context.ShowHtml(HtmlViews.Trusted(Charts.TrainingCurves(epochs.Select(e => e.Epoch).ToArray(), epochs.Select(e => e.Loss).ToArray(),
-            epochs.Select(e => e.Accuracy).ToArray(), $"Training {saved.Manifest.Ref}")));
+        context.ShowChart(Charts.TrainingCurves(epochs.Select(e => e.Epoch).ToArray(), epochs.Select(e => e.Loss).ToArray(),
+            epochs.Select(e => e.Accuracy).ToArray(), $"Training {saved.Manifest.Ref}"));
         context.ShowHtml(HtmlViews.Saved(saved.Manifest, lab.Store.Root, saved.Evaluation.Accuracy, saved.Training.Seconds));
     }
 }

@@ -4,7 +4,7 @@ using System.Runtime.Loader;
 namespace EdgeAi.Interactive.Rendering;
 
 /// <summary>
-/// Plotly.NET behind an isolated AssemblyLoadContext. The pinned dotnet-interactive loads FSharp.Core 10.0
+/// The charts (Plotly.NET live, OxyPlot static) behind an isolated AssemblyLoadContext. The pinned dotnet-interactive loads FSharp.Core 10.0
 /// at start; Plotly.NET 6 needs FSharp.Core 10.1 and fails on its first chart there. EdgeAi.Charts, Plotly.NET
 /// and their own FSharp.Core live in the package's charts/ folder and are loaded here, apart from the kernel's;
 /// only strings and arrays cross the boundary.
@@ -13,14 +13,20 @@ static class Charts
 {
     static readonly Lazy<Type> Api = new(Load);
 
-    public static string PlotlyLoader() => Call<string>("PlotlyLoaderHtml");
-    public static string TrainingCurves(int[] epochs, double[] loss, double[] accuracy, string title) =>
-        Call<string>("TrainingCurves", epochs, loss, accuracy, title);
-    public static string Confusion(long[][] counts, string title) => Call<string>("ConfusionHeatmap", counts, title);
-    public static string Probabilities(string[] names, double[][] probabilities, string title) =>
-        Call<string>("Probabilities", names, probabilities, title);
-    public static string SecondsBars(string[] categories, string[] series, double[][] seconds, string title) =>
-        Call<string>("SecondsBars", categories, series, seconds, title);
+    public static string PlotlyJs() => Call<string>("PlotlyJs");
+    public static ChartOutput TrainingCurves(int[] epochs, double[] loss, double[] accuracy, string title) =>
+        Chart("TrainingCurves", epochs, loss, accuracy, title);
+    public static ChartOutput Confusion(long[][] counts, string title) => Chart("ConfusionHeatmap", counts, title);
+    public static ChartOutput Probabilities(string[] names, double[][] probabilities, string title) =>
+        Chart("Probabilities", names, probabilities, title);
+    public static ChartOutput SecondsBars(string[] categories, string[] series, double[][] seconds, string title) =>
+        Chart("SecondsBars", categories, series, seconds, title);
+
+    static ChartOutput Chart(string method, params object[] arguments)
+    {
+        var forms = Call<string[]>(method, arguments);
+        return new ChartOutput(forms[0], forms[1], forms[2]);
+    }
 
     static T Call<T>(string method, params object[] arguments)
     {
@@ -38,7 +44,7 @@ static class Charts
     {
         var directory = ChartsDirectory();
         var context = new IsolatedContext(directory);
-        return context.LoadFromAssemblyPath(Path.Combine(directory, "EdgeAi.Charts.dll")).GetType("EdgeAi.Charts.ChartHtml", throwOnError: true)!;
+        return context.LoadFromAssemblyPath(Path.Combine(directory, "EdgeAi.Charts.dll")).GetType("EdgeAi.Charts.ChartOutputs", throwOnError: true)!;
     }
 
     /// <summary>bin/charts next to this assembly (builds and tests), or charts/ at the NuGet package's root.</summary>

@@ -12,7 +12,7 @@ namespace EdgeAi.Interactive.Rendering;
 /// <summary>
 /// Every piece of HTML the magics show, built with PocketView (dotnet-interactive's own way): text put into an
 /// element is escaped, so names, paths, pod phases or anything else read from the store or the cluster cannot
-/// inject markup. Only the charts (Plotly.NET's output) and PNG data URIs are trusted as they are.
+/// inject markup. Only PNG data URIs are trusted as they are; charts are ChartOutputs, made by EdgeAi.Charts.
 /// </summary>
 static class HtmlViews
 {
@@ -22,10 +22,11 @@ static class HtmlViews
                 td(code(p.Name + (p.Flag ? "" : " " + (p.TypeHint ?? "VALUE"))), p.AllowImplicitName ? " (name optional)" : ""),
                 td(p.Description)))));
 
-    public static IHtmlContent Loaded(string store, string data) =>
+    public static IHtmlContent Loaded(string store, string data, string? chartsNote) =>
         div(code("EdgeAi.Interactive"), " loaded: ", code("#!mnist-train"), ", ", code("#!mnist-load"), ", ", code("#!mnist-eval"), ", ",
             code("#!mnist-predict"), ", ", code("#!mnist-weights"), ", ", code("#!cluster"), " (each takes ", code("--help"), "). ",
-            "Store ", code(store), ", data ", data, ". Try ", code("#!mnist-train --epochs 1"), ".");
+            "Store ", code(store), ", data ", data, ". Try ", code("#!mnist-train --epochs 1"), ".",
+            chartsNote is null ? "" : div(i("Note: ", chartsNote)));
 
     public static IHtmlContent Training(string what) => div(what);
 
@@ -66,6 +67,8 @@ static class HtmlViews
                 img[src: d.ImageDataUri, alt: d.Alt, width: 84, height: 84, style: "image-rendering: pixelated; border: 1px solid #ccc"](),
                 _.figcaption(d.Caption, b(d.Label), d.Verdict))));
 
+    public static IHtmlContent NoTrainedVersions() => div("No trained versions in the store yet: run ", code("#!mnist-train"), " first.");
+
     public static IHtmlContent NoModels(string store) => div("No models in ", code(store), " yet: run ", code("#!mnist-train"), ".");
 
     public static IHtmlContent Weights(string store, StoreSurvey survey) =>
@@ -98,6 +101,4 @@ static class HtmlViews
         return div("Pod ", b(view.Pod.Name), " on node ", b(view.Pod.Node), " in namespace ", code(view.Namespace), ".", replicas, books);
     }
 
-    /// <summary>HTML our own code generated (Plotly.NET's charts): shown as it is.</summary>
-    public static IHtmlContent Trusted(string html) => new HtmlString(html);
 }

@@ -1,3 +1,4 @@
+using Microsoft.DotNet.Interactive.Events;
 using EdgeAi.Interactive.Tests.Support;
 
 namespace EdgeAi.Interactive.Tests.Magics;
@@ -42,7 +43,12 @@ public sealed class LoadEvalPredictTests
         var cell = await session.RunAsync("#!mnist-eval");
         Assert.True(cell.Succeeded, cell.Error);
         Assert.Contains(cell.Html, h => h.Contains("test accuracy") && h.Contains("on 2,000 images") && h.Contains("9: "));
-        Assert.Contains(cell.Html, h => h.Contains("\"heatmap\"") && h.Contains("Plotly.newPlot"));
+        var heatmap = Assert.Single(cell.Events.OfType<DisplayedValueProduced>(), e => e.FormattedValues.Any(v => v.MimeType == "image/svg+xml"));
+        ChartAssert.AllForms(heatmap, [], "heatmap");
+        // The picture labels every cell with its count: the diagonal's counts are there.
+        var counts = Mnist.LastEvaluation!.Confusion;
+        var svg = heatmap.FormattedValues.Single(v => v.MimeType == "image/svg+xml").Value;
+        Assert.All(Enumerable.Range(0, 10), digit => Assert.Contains($">{counts[digit, digit]}<", svg));
         Assert.InRange(Mnist.LastEvaluation!.Accuracy, 0.85, 1.0);
     }
 
@@ -53,10 +59,12 @@ public sealed class LoadEvalPredictTests
         await session.RunAsync("#!mnist-load");
         var cell = await session.RunAsync("#!mnist-predict --index 5 --count 3");
         Assert.True(cell.Succeeded, cell.Error);
-        var digits = Assert.Single(cell.Html, h => h.Contains("<img"));
+        var digits = Assert.Single(cell.Html, h => h.Contains("<img") && !h.Contains("edgeai-chart"));
         Assert.Equal(3, System.Text.RegularExpressions.Regex.Matches(digits, "src=\"data:image/png;base64,").Count);
         Assert.Contains("#5:", digits);
-        Assert.Contains(cell.Html, h => h.Contains("\"bar\"") && h.Contains("Class probabilities"));
+        var bars = Assert.Single(cell.Events.OfType<DisplayedValueProduced>(), e => e.FormattedValues.Any(v => v.MimeType == "image/svg+xml"));
+        var figure = ChartAssert.AllForms(bars, ["#5", "#6", "#7"], "bar");
+        Assert.Equal("Class probabilities", (string)figure["layout"]!["title"]!["text"]!);
     }
 
     [Theory]

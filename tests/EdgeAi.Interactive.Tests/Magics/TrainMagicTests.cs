@@ -1,6 +1,7 @@
 using EdgeAi.Core.Store;
 using EdgeAi.Interactive.Tests.Support;
 using Microsoft.DotNet.Interactive.Commands;
+using Microsoft.DotNet.Interactive.Events;
 
 namespace EdgeAi.Interactive.Tests.Magics;
 
@@ -14,7 +15,8 @@ public sealed class TrainMagicTests
         Assert.True(cell.Succeeded, cell.Error);
         Assert.True(cell.Updates >= 2, $"progress was updated {cell.Updates} times");
         Assert.Contains(cell.Html, h => h.Contains("epoch 2/2") && h.Contains("images/s") && h.Contains("ETA"));
-        Assert.Contains(cell.Html, h => h.Contains("class=\"edgeai-plotly\"") && h.Contains("\"accuracy\"") && h.Contains("Plotly.newPlot"));
+        var curves = Assert.Single(cell.Events.OfType<DisplayedValueProduced>(), e => e.FormattedValues.Any(v => v.Value.Contains("class=\"edgeai-chart\"")));
+        ChartAssert.AllForms(curves, ["loss", "accuracy"]);
         var summary = Assert.Single(cell.Html, h => h.Contains("Saved <b>mnist-mlp@v1</b>"));
         Assert.Matches(@"test accuracy <b>(9\d|8\d)\.\d\d", summary.Replace(" %", ""));
 

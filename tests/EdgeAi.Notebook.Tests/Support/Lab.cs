@@ -23,6 +23,18 @@ public static class Lab
         return info;
     }
 
+    /// <summary>Starts `./lab` and collects what it prints (both streams, in order) for the test to read as it runs.</summary>
+    public static (Process Process, Func<string> Output) StartCollecting(ProcessStartInfo info)
+    {
+        var process = Process.Start(info)!;
+        var log = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return (process, () => { lock (log) return log.ToString(); });
+    }
+
     public static (int ExitCode, string Output) Run(string books, params string[] arguments)
     {
         var result = Processes.Execute(Start(books, arguments), TimeSpan.FromMinutes(10));

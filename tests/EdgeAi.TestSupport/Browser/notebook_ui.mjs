@@ -2,14 +2,11 @@
 // Jupyter server, runs all cells from the menu, saves, reloads, and looks again. Prints one JSON line of what was
 // seen; the C# test judges it. Screenshots go to SHOTS-run.png and SHOTS-reloaded.png.
 //   node notebook_ui.mjs classic|lab SERVER_URL TOKEN NOTEBOOK_PATH SHOTS
-import puppeteer from 'puppeteer-core';
+import { look, launch } from './look.mjs';
 
 const [ui, server, token, path, shots] = process.argv.slice(2);
 const classic = ui === 'classic';
-const browser = await puppeteer.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
-});
+const browser = await launch();
 const seen = { consoleErrors: [], requestsElsewhere: [] };
 try {
   const page = await browser.newPage();
@@ -78,25 +75,4 @@ function labRunning() { return [...document.querySelectorAll('.jp-NotebookPanel:
 function labDone() {
   return ![...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-InputPrompt')].some(p => p.textContent.includes('*'))
     && document.querySelector('#jp-main-statusbar')?.textContent.includes('| Idle');   // the current notebook's kernel
-}
-
-// What a reader sees: each chart drawn (an SVG with plotted data) or its static picture, the digit images, error
-// outputs, and whether the notebook is trusted.
-function look() {
-  // JupyterLab may restore other notebooks in hidden tabs: only the one in front counts.
-  const root = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)') ?? document;
-  const charts = [...root.querySelectorAll('.edgeai-chart, .edgeai-plotly')];
-  const drawn = charts.filter(c => c.querySelector("svg.main-svg .plot :is(path, image)"));   // lines, bars, heatmaps
-  const pictures = charts.filter(c => [...c.querySelectorAll('img')].some(i => i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().height > 0));
-  const images = [...root.querySelectorAll('img[src^="data:image/png"]')].filter(i => !i.closest('.edgeai-chart, .edgeai-plotly'));
-  const errors = [...root.querySelectorAll('.output_error, .output_stderr, .jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"], .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')]
-    .map(e => e.textContent.slice(0, 400));
-  const prompts = [...root.querySelectorAll('.input_prompt, .jp-InputPrompt')].map(p => p.textContent.trim());
-  return {
-    charts: charts.length, chartsDrawn: drawn.length, chartsAsPictures: pictures.length,
-    chartsVisible: charts.filter(c => drawn.includes(c) || pictures.includes(c)).length,
-    images: images.length, imagesShown: images.filter(i => i.complete && i.naturalWidth > 0).length,
-    errors, prompts,
-    trusted: window.Jupyter?.notebook?.trusted ?? null,
-  };
 }
