@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json.Nodes;
 using EdgeAi.Notebook.Tests.Support;
 using static EdgeAi.TestSupport.JupyterClient;
