@@ -53,10 +53,11 @@ public sealed class JupyterHubTests(LabImage image, RunningHub hub) : IClassFixt
         var idle = Stopwatch.StartNew();
         while (await hub.ServerStateAsync("alice") is not null && idle.Elapsed < TimeSpan.FromSeconds(150)) await Task.Delay(1000);
         Assert.True(await hub.ServerStateAsync("alice") is null, $"alice's idle server still runs after {idle.Elapsed.TotalSeconds:F0} s:\n{hub.Logs()}");
-        Report.Line("image", $"hub: alice's idle server culled {idle.Elapsed.TotalSeconds:F0} s after bob's training ended");
+        Report.Line("image", $"hub: alice's idle server culled {idle.Elapsed.TotalSeconds:F0} s after bob's training ended, by " +
+                             (hub.UsesTheChartsCuller ? "jupyterhub-idle-culler" : "jupyter_server's idle shutdown"));
         var logs = hub.Logs();
         Assert.Matches(@"Culling 'idle' kernel 'edgeai-csharp' \(\S+\) with \d+ connections due to \d+ seconds of inactivity", logs);
-        Assert.Matches(@"No kernels for \d+ seconds; shutting down", logs);
+        Assert.Matches(hub.UsesTheChartsCuller ? @"Culling server alice \(inactive for" : @"No kernels for \d+ seconds; shutting down", logs);
         Assert.NotNull(await hub.ServerStateAsync("bob"));
 
         // She logs in again: a new server, her edit as she saved it, no second copy of a sample, and both models.

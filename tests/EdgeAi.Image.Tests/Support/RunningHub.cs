@@ -22,6 +22,13 @@ public sealed class RunningHub : IAsyncLifetime
 
     public RunningHub(LabImage image) => this.image = image;
 
+    // The chart's own idle culler, jupyterhub-idle-culler, at the version the chart 4.4.0 installs, where the test is
+    // given a git folder of jupyterhub/jupyterhub-idle-culler (EDGEAI_IDLE_CULLER_REPO: it is on PyPI only, and CI
+    // has no GitHub); otherwise servers stop by jupyter_server's own idle shutdown (hub/jupyterhub_config.py).
+    const string CullerVersion = "1.4.0";
+    static readonly string? CullerRepository = Environment.GetEnvironmentVariable("EDGEAI_IDLE_CULLER_REPO") is { Length: > 0 } r ? r : null;
+    public bool UsesTheChartsCuller => CullerRepository is not null;
+
     public string Name { get; } = $"edgeai-hub-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
     public int Port { get; } = Ports.Free();
     public string Password { get; } = Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant();
@@ -45,12 +52,20 @@ public sealed class RunningHub : IAsyncLifetime
             .Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(e => e.Split('=')[0]);
         var culling = Path.Combine(temp.Path, "kernel-culling.json");
         File.WriteAllText(culling, KernelCulling);
+        string[] culler = [];
+        if (CullerRepository is not null)
+        {
+            var folder = Pod.OwnedFolder(temp, "idle-culler");
+            var archive = Processes.Execute(Processes.Info("sh", ["-c", $"git -C \"$0\" archive {CullerVersion} jupyterhub_idle_culler | tar -x -C \"$1\"", CullerRepository, folder]), TimeSpan.FromMinutes(1));
+            Assert.True(archive.ExitCode == 0, $"jupyterhub-idle-culler {CullerVersion} from {CullerRepository}: {archive.Output}");
+            culler = ["-v", $"{folder}:/opt/jupyterhub-idle-culler:ro", "-e", "EDGEAI_IDLE_CULLER=/opt/jupyterhub-idle-culler"];
+        }
         Podman.Check(["run", "-d", "--name", Name, "--user", "1000:1000", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
                       "--workdir", "/srv/hub", "-v", $"{Pod.OwnedFolder(temp, "hub")}:/srv/hub", "-v", $"{Pod.OwnedFolder(temp, "homes")}:/srv/homes",
                       "-v", $"{Pod.OwnedFolder(temp, "books")}:/books", "-v", $"{hubDirectory}:/etc/edgeai-hub:ro", "-v", $"{culling}:{KernelCullingPath}:ro",
                       "-e", $"HUB_PORT={Port}", "-e", $"HUB_API_PORT={Ports.Free()}", "-e", $"PROXY_API_PORT={Ports.Free()}",
                       "-e", $"HUB_PASSWORD={Password}", "-e", $"HUB_ADMIN_TOKEN={AdminToken}", "-e", $"EDGEAI_IMAGE_ENV={string.Join(' ', imageEnvironment)}",
-                      hubImage, "jupyterhub", "-f", "/etc/edgeai-hub/jupyterhub_config.py"]);
+                      .. culler, hubImage, "jupyterhub", "-f", "/etc/edgeai-hub/jupyterhub_config.py"]);
         Admin = new HttpClient { BaseAddress = Url("/hub/api/"), Timeout = TimeSpan.FromSeconds(60) };
         Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("token", AdminToken);
         var waiting = Stopwatch.StartNew();

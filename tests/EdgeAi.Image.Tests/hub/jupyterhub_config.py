@@ -27,10 +27,17 @@ c.SimpleLocalProcessSpawner.home_dir_template = "/srv/homes/{username}"
 c.Spawner.cmd = ["/usr/local/bin/edgeai-lab", "jupyterhub-singleuser"]
 # A pod has the image's environment; a process spawned here gets only what env_keep names: the image's variables.
 c.Spawner.env_keep = os.environ["EDGEAI_IMAGE_ENV"].split()
-# The test's short timeout: a server with no kernel and no request for 20 s shuts itself down (jupyter_server's
-# own culler; the chart's jupyterhub-idle-culler is on PyPI only). Kernels are culled by the file the chart's
-# values mount, with the test's short timeouts.
-c.Spawner.args = ["--ServerApp.shutdown_no_activity_timeout=20"]
+# The test's short timeout, 20 s. Kernels are culled by the file the chart's values mount (with the test's short
+# timeouts). Servers: by the chart's own culler, jupyterhub-idle-culler, where the test was given a checkout of it
+# (it is on PyPI only, not in Debian); otherwise a server with no kernel and no request shuts itself down
+# (jupyter_server's own idle shutdown), which the hub records as a stopped server all the same.
+culler = os.environ.get("EDGEAI_IDLE_CULLER")
+if culler:
+    c.JupyterHub.last_activity_interval = 5
+    c.Spawner.environment = {"JUPYTERHUB_ACTIVITY_INTERVAL": "5"}   # servers report activity every 5 s, not 300
+    c.Spawner.args = []
+else:
+    c.Spawner.args = ["--ServerApp.shutdown_no_activity_timeout=20"]
 c.Spawner.poll_interval = 5
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
@@ -38,3 +45,15 @@ c.Spawner.http_timeout = 120
 # The test drives the hub's REST API as a service with the admin role.
 c.JupyterHub.services = [{"name": "edgeai-test", "api_token": os.environ["HUB_ADMIN_TOKEN"]}]
 c.JupyterHub.load_roles = [{"name": "admin", "services": ["edgeai-test"]}]
+if culler:
+    # As the chart runs it: a hub-managed service with the scopes it needs, and no more.
+    c.JupyterHub.services.append({
+        "name": "idle-culler",
+        "command": ["python3", "-m", "jupyterhub_idle_culler", "--timeout=20", "--cull-every=5"],
+        "environment": {"PYTHONPATH": culler},
+    })
+    c.JupyterHub.load_roles.append({
+        "name": "idle-culler",
+        "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+        "services": ["idle-culler"],
+    })
