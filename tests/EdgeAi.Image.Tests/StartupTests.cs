@@ -21,6 +21,19 @@ public sealed class StartupTests(LabImage image)
     }
 
     [Fact]
+    public void A_new_home_gets_the_restore_cache_of_the_releases_r_and_every_file_it_names_is_in_the_image()
+    {
+        // As a new pod starts: an empty $HOME. The entrypoint copies the cache made at build (docker/warm-restore-cache.py).
+        using var temp = new TempDirectory();
+        var version = Processes.Run(Path.Combine(RealData.RepositoryRoot, "scripts", "versions.sh"), "edgeai").Trim();
+        var listed = image.Podman.Check(["run", "--rm", .. Support.Pod.RunOptions(temp, Support.Pod.OwnedFolder(temp, "books")), image.Image, "sh", "-c",
+            "cat \"$HOME\"/.packagemanagement/nuget/Cache/*.paths | tr ',' '\\n' | grep '^/' | sort -u | while read -r p; do [ -e \"$p\" ] && echo \"present $p\" || echo \"MISSING $p\"; done"]);
+        Assert.Contains($"present /opt/edgeai/nuget/edgeai.interactive/{version}/lib/net10.0/EdgeAi.Interactive.dll", listed);
+        Assert.Contains("present /opt/edgeai/nuget/libtorch-cpu-linux-x64/", listed);   // the natives of this platform
+        Assert.DoesNotContain("MISSING", listed);
+    }
+
+    [Fact]
     public void The_image_runs_as_uid_1000_by_default()
     {
         Assert.Equal("1000:1000", image.Podman.Check("image", "inspect", image.Image, "--format", "{{.Config.User}}").Trim());
