@@ -21,6 +21,27 @@ public sealed class OfflineNotebookTests(LabImage image, OfflineNotebooks notebo
     }
 
     [Fact]
+    public void Without_the_restore_cache_the_image_alone_restores_the_extension_offline()
+    {
+        // An unversioned #r is another request than the cached one, and the cache is removed besides: the restore runs
+        // in full, with no network, from the image's own package folder (which the build slims).
+        image.EnsureBuilt();
+        using var temp = new TempDirectory();
+        var work = Support.Pod.OwnedFolder(temp, "work");
+        File.WriteAllText(Path.Combine(work, "restore.ipynb"), JupyterClient.Notebook("#r \"nuget: EdgeAi.Interactive\"", "#!mnist-weights").ToJsonString());
+        var result = image.Podman.Run(TimeSpan.FromMinutes(5),
+        [
+            "run", "--rm", "--network", "none", .. Support.Pod.RunOptions(temp, Support.Pod.OwnedFolder(temp, "books")), "-v", $"{work}:/work",
+            image.Image, "sh", "-c", "rm -rf \"$HOME/.packagemanagement\" && cd /work && python3 -m nbconvert --to notebook --execute restore.ipynb " +
+                                     "--output executed.ipynb --ExecutePreprocessor.kernel_name=edgeai-csharp --log-level=ERROR",
+        ]);
+        Assert.True(result.ExitCode == 0, result.Output);
+        var executed = new ExecutedNotebook(Path.Combine(work, "executed.ipynb"));
+        Assert.Contains(ExecutedNotebook.Outputs(executed.CodeCell("#r"), "text/html"), h => h.Contains("EdgeAi.Interactive</code> loaded"));
+        Assert.Contains(ExecutedNotebook.Outputs(executed.CodeCell("#!mnist-weights"), "text/html"), h => h.Contains("No models in"));
+    }
+
+    [Fact]
     public void Files_written_to_books_belong_to_uid_1000()
     {
         image.EnsureBuilt();
