@@ -41,7 +41,11 @@ say "the amd64 image (for the scenario across architectures)"
 # The image's native stage clones v$version from TORCHSHARP_GIT: serve the given source on loopback under that tag.
 git clone --quiet --bare "$torchsharp" "$OUT/TorchSharp.git.tmp" && rm -rf "$OUT/TorchSharp.git" && mv "$OUT/TorchSharp.git.tmp" "$OUT/TorchSharp.git"
 git -C "$OUT/TorchSharp.git" tag -f "v$version" HEAD > /dev/null
-git_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# Git's own port where it is free: the address is a build argument, and an unchanged one lets buildah reuse the
+# native stage (LibTorchSharp, the longest step) from the previous run; a random port rebuilt it every time.
+git_port=9418
+python3 -c 'import socket; socket.socket().bind(("127.0.0.1", 9418))' 2>/dev/null \
+  || git_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 git daemon --reuseaddr --export-all --base-path="$OUT" --listen=127.0.0.1 --port="$git_port" "$OUT" &
 git_daemon=$!
 mirror_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
