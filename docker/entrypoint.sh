@@ -27,6 +27,10 @@ if [ -d /opt/edgeai/restore-cache ]; then
   cp --update=none /opt/edgeai/restore-cache/* "$HOME/.packagemanagement/nuget/Cache/"
 fi
 
+# The charts' plotly.js, published at build (root's, read-only): the servers serve it without a login, so no folder
+# a user can write is served that way. Where the build could not make it, scripts/jupyter-server's default in $HOME.
+if [ -f /opt/edgeai/static/edgeai/plotly.min.js ]; then export EDGEAI_STATIC_DIR=/opt/edgeai/static; fi
+
 # A hub's user server: the user's notebooks in their own home (a volume per user), the models on the shared
 # store, the hub's login instead of a token. Trust stays in the home's Jupyter data folder: each user's own.
 if [ -n "$hub" ]; then

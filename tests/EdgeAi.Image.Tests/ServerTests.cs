@@ -42,6 +42,20 @@ public sealed partial class ServerTests(LabImage image, RunningLab lab) : IClass
     }
 
     [Fact]
+    public async Task The_charts_plotly_js_is_served_without_a_login_from_a_folder_no_user_can_write()
+    {
+        image.EnsureBuilt();
+        var plotly = await lab.Http.GetAsync(lab.Url("/static/edgeai/plotly.min.js"));   // no token: a static file
+        Assert.Equal(HttpStatusCode.OK, plotly.StatusCode);
+        Assert.Contains("plotly.js v", (await plotly.Content.ReadAsStringAsync())[..300]);
+        // What is served without a login must not be something the lab's user (code in a notebook) can put there.
+        var served = image.Podman.Check("exec", lab.Name, "sh", "-c", "tr '\\0' '\\n' < /proc/$(pgrep -o -x jupyter-lab)/environ | grep '^EDGEAI_STATIC_DIR='");
+        Assert.Equal("EDGEAI_STATIC_DIR=/opt/edgeai/static", served.Trim());   // the server's folder
+        var write = image.Podman.Run("exec", lab.Name, "touch", "/opt/edgeai/static/edgeai/page.html");
+        Assert.NotEqual(0, write.ExitCode);
+    }
+
+    [Fact]
     public void The_health_check_passes()
     {
         Assert.Contains("/api", image.Podman.Check("image", "inspect", image.Image, "--format", "{{json .Config.Healthcheck}}"));
