@@ -38,8 +38,10 @@ public sealed class JupyterHubTests(LabImage image, RunningHub hub) : IClassFixt
         using var bobHttp = bobServer;
         Assert.DoesNotContain("my-experiment.ipynb", await ListFolder(bobHttp, bobToken, "notebooks"));
         // Bob's token does not open Alice's server, nor the reverse.
-        Assert.Equal(HttpStatusCode.Forbidden, (await WithToken(aliceHttp, bobToken).GetAsync("api/contents/notebooks")).StatusCode);
-        Assert.Equal(HttpStatusCode.Forbidden, (await WithToken(bobHttp, aliceToken).GetAsync("api/contents/notebooks")).StatusCode);
+        using (var bobAtAlice = WithToken(aliceHttp, bobToken))
+            Assert.Equal(HttpStatusCode.Forbidden, (await bobAtAlice.GetAsync("api/contents/notebooks")).StatusCode);
+        using (var aliceAtBob = WithToken(bobHttp, aliceToken))
+            Assert.Equal(HttpStatusCode.Forbidden, (await aliceAtBob.GetAsync("api/contents/notebooks")).StatusCode);
         using (var kernel = await OpenKernel(bobHttp, bobToken))
         {
             await Execute(kernel, LoadExtension);
