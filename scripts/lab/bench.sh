@@ -11,7 +11,7 @@ cmd_bench() {
   say "the same through the magics in a live kernel"
   store=$(mktemp -d)
   EDGEAI_WEIGHTS_DIR=$store EDGEAI_DATA_DIR=${EDGEAI_DATA_DIR:-/usr/share/datasets/fashion-mnist} \
-    SERVER="$ROOT/scripts/jupyter-server" NOTEBOOKS="$ROOT/notebooks" "$PYTHON" "$bin/kernel_bench.py" || status=$?
+    SERVER="$ROOT/scripts/jupyter-server" KERNEL="$KERNEL_NAME" NOTEBOOKS="$ROOT/notebooks" "$PYTHON" "$bin/kernel_bench.py" || status=$?
   rm -rf "$store"
   return $status
 }

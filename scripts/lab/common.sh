@@ -9,6 +9,7 @@ if ! "$PYTHON" -c 'import jupyter_core' 2>/dev/null && command -v jupyter >/dev/
   read -r PYTHON _ < <(sed -n '1{s/^#! *//; s/^\/usr\/bin\/env  *//; p}' "$(command -v jupyter)")
 fi
 INTERACTIVE_VERSION=$("$ROOT/scripts/versions.sh" interactive)
+KERNEL_NAME=$("$ROOT/scripts/kernelspec.sh" name)
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_INTERACTIVE_CLI_TELEMETRY_OPTOUT=1
 export JUPYTER_PATH="$JUPYTER_HOME${JUPYTER_PATH:+:$JUPYTER_PATH}"

@@ -82,7 +82,8 @@ ensure_feed() {
 
 # Our kernelspec under .lab/jupyter (found through JUPYTER_PATH), apart from the user's kernels.
 ensure_kernelspec() {
-  "$ROOT/scripts/kernelspec.sh" "$JUPYTER_HOME/kernels/edgeai-csharp" "$ROOT/kernel/kernelspec/edgeai-kernel" "$FEED" \
+  rm -rf "$JUPYTER_HOME/kernels/edgeai-csharp"   # its name before it followed Polyglot's `.net-` rule
+  "$ROOT/scripts/kernelspec.sh" "$JUPYTER_HOME/kernels" "$ROOT/kernel/kernelspec/edgeai-kernel" "$FEED" \
     "$(command -v dotnet)" "$(interactive_dll)"
 }
 

@@ -23,7 +23,7 @@ cmd_up() {
     extra=(--allow-root)
   fi
   say "notebooks: $EDGEAI_BOOKS/notebooks, weight store: $EDGEAI_WEIGHTS_DIR (set EDGEAI_BOOKS to move both)"
-  say "kernel: edgeai-csharp, extension feed: $FEED"
+  say "kernel: $KERNEL_NAME, extension feed: $FEED"
   say "open http://$ip:$port/?token=$token   (Ctrl-C stops the server and its kernels)"
   JUPYTER_TOKEN=$token "$ROOT/scripts/jupyter-server" "$EDGEAI_BOOKS" "$ip" "$port" "${extra[@]}" &
   local pid=$!
@@ -48,7 +48,7 @@ cmd_exec() {
   for nb in "${notebooks[@]}"; do
     say "executing $(basename "$nb")"
     (cd "$(dirname "$nb")" && "$PYTHON" -m nbconvert --to notebook --execute "$nb" --output-dir "$(realpath "$out")" \
-        --ExecutePreprocessor.kernel_name=edgeai-csharp --ExecutePreprocessor.timeout=900 --log-level=WARN) \
+        --ExecutePreprocessor.kernel_name="$KERNEL_NAME" --ExecutePreprocessor.timeout=900 --log-level=WARN) \
       || die "$(basename "$nb") failed (the failing cell and its error are printed above)"
   done
   # Signed with the lab's notary (the one its servers use, on the shared volume): a teacher who opens an executed

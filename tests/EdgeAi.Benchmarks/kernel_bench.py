@@ -4,7 +4,8 @@ Prints: in-kernel training seconds (#!mnist-train, 3 epochs, batch 32, as the ma
 RSS of the kernel's dotnet process plus that of a Jupyter server, warm #!mnist-load + #!mnist-eval on 10,000
 images, and a cold kernel start to the first prediction, each against its target in issue 14 (exit code 1 if
 one is missed). Needs JUPYTER_PATH with the lab's kernelspec and EDGEAI_DATA_DIR / EDGEAI_WEIGHTS_DIR set;
-SERVER: the command that starts the lab's Jupyter server (scripts/jupyter-server); NOTEBOOKS: the notebooks folder.
+SERVER: the command that starts the lab's Jupyter server (scripts/jupyter-server); NOTEBOOKS: the notebooks folder;
+KERNEL: the kernelspec's name (scripts/kernelspec.sh name).
 """
 import json, os, re, secrets, socket, subprocess, sys, tempfile, time, urllib.request
 from jupyter_client.manager import KernelManager
@@ -83,7 +84,7 @@ def server_peak_rss_mb(command):
 
 
 def start():
-    manager = KernelManager(kernel_name="edgeai-csharp")
+    manager = KernelManager(kernel_name=os.environ["KERNEL"])
     manager.start_kernel()
     client = manager.client()
     client.start_channels()

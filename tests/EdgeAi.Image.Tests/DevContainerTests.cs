@@ -28,7 +28,7 @@ public sealed class DevContainerTests(LabImage image)
                                       "-v", $"{books}:{target}", "-w", "/workspaces/EdgeAiCluster", image.Image, "/bin/sh", "-c", script);
         Assert.True(result.ExitCode == 0 && result.Stdout.Contains("DONE"), result.Output);
         Assert.Contains(settings.GetProperty("remoteUser").GetString()!, result.Stdout.Split('\n'));
-        Assert.Contains("edgeai-csharp", result.Stdout);
+        Assert.Contains(Kernelspec.Name, result.Stdout);
         Assert.Contains("https://api.nuget.org/v3/index.json", result.Stdout);   // beside the image's own feed
         Assert.Contains("/opt/edgeai/feed", result.Stdout);
         Assert.True(File.Exists(Path.Combine(books, "written-by-the-editor")));

@@ -33,7 +33,7 @@ public sealed class OfflineNotebookTests(LabImage image, OfflineNotebooks notebo
         [
             "run", "--rm", "--network", "none", .. Support.Pod.RunOptions(temp, Support.Pod.OwnedFolder(temp, "books")), "-v", $"{work}:/work",
             image.Image, "sh", "-c", "rm -rf \"$HOME/.packagemanagement\" && cd /work && python3 -m nbconvert --to notebook --execute restore.ipynb " +
-                                     "--output executed.ipynb --ExecutePreprocessor.kernel_name=edgeai-csharp --log-level=ERROR",
+                                     "--output executed.ipynb --log-level=ERROR",
         ]);
         Assert.True(result.ExitCode == 0, result.Output);
         var executed = new ExecutedNotebook(Path.Combine(work, "executed.ipynb"));

@@ -21,8 +21,8 @@ public sealed partial class ServerTests(LabImage image, RunningLab lab) : IClass
     {
         image.EnsureBuilt();
         var specs = await lab.Http.GetFromJsonAsync<JsonObject>(lab.Url($"/api/kernelspecs?token={lab.Token}"));
-        Assert.Equal("edgeai-csharp", (string?)specs!["default"]);
-        Assert.Contains("edgeai-csharp", specs["kernelspecs"]!.AsObject().Select(k => k.Key));
+        Assert.Equal(Kernelspec.Name, (string?)specs!["default"]);
+        Assert.Contains(Kernelspec.Name, specs["kernelspecs"]!.AsObject().Select(k => k.Key));
     }
 
     [Fact]

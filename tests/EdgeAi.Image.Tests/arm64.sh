@@ -155,7 +155,7 @@ mkdir -p "$OUT/notebooks" && chown 1000:1000 "$OUT/notebooks"
 check "the amd64 image's prediction notebook loads and uses the version arm64 trained" \
   'podman run --rm --network none --user 1000:1000 -e HOME=/tmp -v "$books:/books" -v "$OUT/notebooks:/out" -w /tmp "$AMD64_IMAGE" \
      python3 -m nbconvert --to notebook --execute /opt/edgeai/notebooks/mnist_prediction.ipynb --output-dir /out \
-     --ExecutePreprocessor.kernel_name=edgeai-csharp --ExecutePreprocessor.timeout=600 --log-level=ERROR > "$OUT/notebook.log" 2>&1 \
+     --ExecutePreprocessor.timeout=600 --log-level=ERROR > "$OUT/notebook.log" 2>&1 \
    && grep -q "mnist-mlp@v1" "$OUT/notebooks/mnist_prediction.ipynb" \
    && grep -q "SHA-256 $(sed -n "s/.*\"weightsSha256\": *\"\([0-9a-f]\{16\}\).*/\1/p" "$books/models/mnist-mlp/v000001/manifest.json")" "$OUT/notebooks/mnist_prediction.ipynb"'
 

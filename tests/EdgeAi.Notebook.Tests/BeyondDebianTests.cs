@@ -32,7 +32,7 @@ public sealed class BeyondDebianTests : IDisposable
             await Ports.WaitForAsync(async () => (await http.GetAsync($"api/status?token={token}")).EnsureSuccessStatusCode(), lab, log);
             Assert.Contains("no apt here: using /", log());
             var specs = await http.GetFromJsonAsync<JsonObject>($"api/kernelspecs?token={token}");
-            Assert.Equal("edgeai-csharp", (string)specs!["default"]!);
+            Assert.Equal(Kernelspec.Name, (string)specs!["default"]!);
         }
         finally
         {

@@ -35,7 +35,7 @@ public sealed class LabUpTests : IDisposable
             Assert.Equal(HttpStatusCode.Forbidden, (await http.GetAsync("api/status")).StatusCode);
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"api/status?token={Token}")).StatusCode);
             var specs = await http.GetFromJsonAsync<JsonObject>($"api/kernelspecs?token={Token}");
-            Assert.NotNull(specs!["kernelspecs"]!["edgeai-csharp"]);
+            Assert.NotNull(specs!["kernelspecs"]![Kernelspec.Name]);
 
             using var trainer = await OpenKernel(http, Token);
             // A cell's magics are parsed before it runs, so the extension is loaded in a cell of its own.

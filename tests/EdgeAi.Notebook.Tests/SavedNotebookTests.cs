@@ -22,6 +22,6 @@ public sealed class SavedNotebookTests
         // (1.7 s instead of 4.2 s measured), and the notebook gets the extension it was written for.
         var version = Processes.Run(Path.Combine(RealData.RepositoryRoot, "scripts", "versions.sh"), "edgeai").Trim();
         Assert.Equal($"#r \"nuget: EdgeAi.Interactive, {version}\"", string.Concat(code[0]!["source"]!.AsArray().Select(l => (string)l!)).Trim());
-        Assert.Equal("edgeai-csharp", (string)nb["metadata"]!["kernelspec"]!["name"]!);
+        Assert.Equal(Kernelspec.Name, (string)nb["metadata"]!["kernelspec"]!["name"]!);
     }
 }

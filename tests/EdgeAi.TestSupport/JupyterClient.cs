@@ -15,7 +15,7 @@ public static class JupyterClient
 
     public static async Task<KernelConnection> OpenKernel(HttpClient http, string token, System.Net.CookieContainer? cookies = null)
     {
-        var created = await http.PostAsJsonAsync($"api/kernels?token={token}", new { name = "edgeai-csharp" });
+        var created = await http.PostAsJsonAsync($"api/kernels?token={token}", new { name = Kernelspec.Name });
         created.EnsureSuccessStatusCode();
         var kernelId = (string)(await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
         var socket = new ClientWebSocket();
@@ -33,7 +33,7 @@ public static class JupyterClient
     public static JsonObject Notebook(params string[] cells) => new()
     {
         ["nbformat"] = 4, ["nbformat_minor"] = 5,
-        ["metadata"] = new JsonObject { ["kernelspec"] = new JsonObject { ["name"] = "edgeai-csharp", ["display_name"] = "C# (EdgeAi)", ["language"] = "C#" } },
+        ["metadata"] = new JsonObject { ["kernelspec"] = new JsonObject { ["name"] = Kernelspec.Name, ["display_name"] = "C# (EdgeAi)", ["language"] = "C#" } },
         ["cells"] = new JsonArray(cells.Select(source => (JsonNode)new JsonObject
         {
             ["cell_type"] = "code", ["id"] = Guid.NewGuid().ToString("N")[..8], ["metadata"] = new JsonObject(),

@@ -40,7 +40,7 @@ public sealed class OfflineNotebooks : IDisposable
         [
             "run", "--rm", "--name", name, "--network", "none", .. Pod.RunOptions(temp, Books), "-v", $"{output}:/out", "-w", "/tmp",
             image.Image, "python3", "-m", "nbconvert", "--to", "notebook", "--execute", $"/opt/edgeai/notebooks/{notebook}.ipynb",
-            "--output-dir", "/out", "--ExecutePreprocessor.kernel_name=edgeai-csharp", "--ExecutePreprocessor.timeout=600", "--log-level=ERROR",
+            "--output-dir", "/out", "--ExecutePreprocessor.timeout=600", "--log-level=ERROR",
         ]);
         Assert.True(result.ExitCode == 0, $"{notebook} failed in the container:\n{result.Output}");
         Report.Line("image", $"{notebook}: {clock.Elapsed.TotalSeconds:F1} s from `podman run` to the executed notebook (no network)");

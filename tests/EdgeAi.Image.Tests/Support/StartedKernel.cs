@@ -15,7 +15,7 @@ public sealed class StartedKernel : IAsyncDisposable
 
     public static async Task<StartedKernel> StartAsync(RunningLab lab)
     {
-        var started = await lab.Http.PostAsJsonAsync(lab.Url($"/api/kernels?token={lab.Token}"), new { name = "edgeai-csharp" });
+        var started = await lab.Http.PostAsJsonAsync(lab.Url($"/api/kernels?token={lab.Token}"), new { name = Kernelspec.Name });
         Assert.True(started.IsSuccessStatusCode, await started.Content.ReadAsStringAsync());
         var kernel = new StartedKernel(lab, (string)(await started.Content.ReadFromJsonAsync<JsonObject>())!["id"]!);
         // Up once its five ZeroMQ sockets and its side server listen (the container shares the host's network:
