@@ -13,6 +13,14 @@ namespace EdgeAi.Charts;
 /// </summary>
 public static class ChartOutputs
 {
+    // Plotly.NET writes figures with Newtonsoft.Json, whose reference-loop check compares every object with those it
+    // is inside of through Equals, and Plotly.NET's objects (DynamicObj) implement Equals as a deep structural hash:
+    // one bar chart's JSON took 100-500 ms, a heatmap more. Under Plotly.NET's own ReferenceLoopHandling.Serialize the
+    // check's answer changes nothing written, so reference equality (Newtonsoft's EqualityComparer setting, made for
+    // such types) gives the same JSON in about 4 ms. The setting is Plotly.NET's one static object; this copy of
+    // Plotly.NET lives in the charts' own load context, so no other code's charts see the change.
+    static ChartOutputs() => global::Globals.JSON_CONFIG.EqualityComparer = ReferenceEqualityComparer.Instance;
+
     /// <summary>plotly.js as Plotly.NET embeds it: the kernel publishes it where the Jupyter server serves static files.</summary>
     public static string PlotlyJs()
     {

@@ -1,3 +1,6 @@
+using System.Reflection.PortableExecutable;
+using System.Text.Json.Nodes;
+
 namespace EdgeAi.Image.Tests;
 
 /// <summary>The entrypoint refuses to serve notebooks without authentication.</summary>
@@ -31,6 +34,34 @@ public sealed class StartupTests(LabImage image)
         Assert.Contains($"present /opt/edgeai/nuget/edgeai.interactive/{version}/lib/net10.0/EdgeAi.Interactive.dll", listed);
         Assert.Contains("present /opt/edgeai/nuget/libtorch-cpu-linux-x64/", listed);   // the natives of this platform
         Assert.DoesNotContain("MISSING", listed);
+    }
+
+    [Fact]
+    public void The_kernel_runs_through_dotnet_with_dotnet_interactive_compiled_ahead_for_the_images_architecture()
+    {
+        // Not the tool's own launcher: that is a native program of the build machine, which an arm64 pod cannot run.
+        using var temp = new TempDirectory();
+        var copy = Support.Pod.OwnedFolder(temp, "interactive");
+        image.Podman.Check("run", "--rm", "--entrypoint", "sh", "-v", $"{copy}:/out", image.Image, "-c",
+            "cp /opt/edgeai/interactive/*.dll /out/ && cat /opt/edgeai/jupyter/kernels/*/kernel.json > /out/kernel.json");
+        var argv = JsonNode.Parse(File.ReadAllText(Path.Combine(copy, "kernel.json")))!["argv"]!.AsArray().Select(a => (string)a!);
+        Assert.Equal(["/opt/edgeai/bin/edgeai-kernel", "{connection_file}", "dotnet", "/opt/edgeai/interactive/Microsoft.DotNet.Interactive.App.dll"], argv);
+
+        // ReadyToRun code for this image's architecture, which crossgen2 marks for Linux by XOR-ing the machine with 0x7B79.
+        var machine = image.Podman.Check("image", "inspect", image.Image, "--format", "{{.Architecture}}").Trim() switch
+        {
+            "amd64" => Machine.Amd64,
+            "arm64" => Machine.Arm64,
+            var other => throw new InvalidOperationException($"an image for {other}"),
+        };
+        var assemblies = Directory.GetFiles(copy, "*.dll");
+        Assert.True(assemblies.Length > 50, $"{assemblies.Length} assemblies");
+        Assert.All(assemblies, path =>
+        {
+            using var pe = new PEReader(File.OpenRead(path));
+            Assert.True(pe.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0, $"{Path.GetFileName(path)} is IL only");
+            Assert.Equal((Machine)((ushort)machine ^ 0x7B79), pe.PEHeaders.CoffHeader.Machine);
+        });
     }
 
     [Fact]

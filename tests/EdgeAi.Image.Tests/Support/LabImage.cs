@@ -52,7 +52,7 @@ public sealed class LabImage
         foreach (var layer in image.Podman.Check("history", "--no-trunc", image.Image, "--format", "{{.Size}}\t{{.CreatedBy}}").Split('\n', StringSplitOptions.RemoveEmptyEntries)
                      .Select(l => l.Split('\t', 2)).Where(l => l.Length == 2 && (l[0].EndsWith(" GB") || l[0].EndsWith(" MB") && double.Parse(l[0][..^3], System.Globalization.CultureInfo.InvariantCulture) >= 10)))
             Report.Line("image", $"  layer {layer[0],8}: {layer[1].Replace("/bin/sh -c ", "")[..Math.Min(90, layer[1].Replace("/bin/sh -c ", "").Length)]}");
-        var folders = image.Podman.Check("run", "--rm", "--entrypoint", "sh", image.Image, "-c", "du -sm /opt/edgeai/tools /opt/edgeai/nuget/* | sort -rn | head -8");
+        var folders = image.Podman.Check("run", "--rm", "--entrypoint", "sh", image.Image, "-c", "du -sm /opt/edgeai/interactive /opt/edgeai/nuget/* | sort -rn | head -8");
         Report.Line("image", "  largest folders (MB): " + string.Join(", ", folders.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => string.Join(' ', l.Split('\t').Reverse()))));
         return image;
     }

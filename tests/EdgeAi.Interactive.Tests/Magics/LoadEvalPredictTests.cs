@@ -65,6 +65,14 @@ public sealed class LoadEvalPredictTests
         var bars = Assert.Single(cell.Events.OfType<DisplayedValueProduced>(), e => e.FormattedValues.Any(v => v.MimeType == "image/svg+xml"));
         var figure = ChartAssert.AllForms(bars, ["#5", "#6", "#7"], "bar");
         Assert.Equal("Class probabilities", (string)figure["layout"]!["title"]!["text"]!);
+        // Each image's bars are its ten class probabilities, in class order.
+        var predictions = (await Mnist.LabAsync()).Predict(Mnist.Model!, 5, 3);
+        var traces = figure["data"]!.AsArray();
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(Enumerable.Range(0, 10).Select(c => c.ToString()), traces[i]!["x"]!.AsArray().Select(x => (string)x!));
+            Assert.Equal(predictions[i].Probabilities.Select(v => (double)v), traces[i]!["y"]!.AsArray().Select(y => (double)y!), (a, b) => Math.Abs(a - b) < 1e-6);
+        }
     }
 
     [Theory]
