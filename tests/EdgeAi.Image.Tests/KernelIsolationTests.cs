@@ -34,10 +34,10 @@ public sealed class KernelIsolationTests(LabImage image, RunningLab lab) : IClas
         var commandLines = image.Podman.Check("exec", lab.Name, "sh", "-c", "for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline; echo; done");
         Assert.Contains("jupyter", commandLines);
         Assert.DoesNotContain(lab.Token, commandLines);
-        // The kernel by its process name (the apphost's, cut to 15 characters): `pgrep -f` would also match this
+        // The kernel by its process name (the only dotnet in the container): `pgrep -f` would also match this
         // shell, which podman exec starts with the container's environment, token included.
         var environments = image.Podman.Check("exec", lab.Name, "sh", "-c",
-            "for p in $(pgrep -x dotnet-interact); do tr '\\0' '\\n' < /proc/$p/environ; done");
+            "for p in $(pgrep -x dotnet); do tr '\\0' '\\n' < /proc/$p/environ; done");
         Assert.Contains("EDGEAI_WEIGHTS_DIR=", environments);
         Assert.DoesNotContain(lab.Token, environments);
     }

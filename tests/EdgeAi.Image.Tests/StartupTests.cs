@@ -43,7 +43,7 @@ public sealed class StartupTests(LabImage image)
         using var temp = new TempDirectory();
         var copy = Support.Pod.OwnedFolder(temp, "interactive");
         image.Podman.Check("run", "--rm", "--entrypoint", "sh", "-v", $"{copy}:/out", image.Image, "-c",
-            "cp /opt/edgeai/interactive/*.dll /out/ && cat /opt/edgeai/jupyter/kernels/*/kernel.json > /out/kernel.json");
+            $"cp /opt/edgeai/interactive/*.dll /out/ && cat /opt/edgeai/jupyter/kernels/{Kernelspec.Name}/kernel.json > /out/kernel.json");
         var argv = JsonNode.Parse(File.ReadAllText(Path.Combine(copy, "kernel.json")))!["argv"]!.AsArray().Select(a => (string)a!);
         Assert.Equal(["/opt/edgeai/bin/edgeai-kernel", "{connection_file}", "dotnet", "/opt/edgeai/interactive/Microsoft.DotNet.Interactive.App.dll"], argv);
 
