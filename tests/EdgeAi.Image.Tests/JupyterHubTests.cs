@@ -58,7 +58,7 @@ public sealed class JupyterHubTests(LabImage image, RunningHub hub) : IClassFixt
         Report.Line("image", $"hub: alice's idle server culled {idle.Elapsed.TotalSeconds:F0} s after bob's training ended, by " +
                              (hub.UsesTheChartsCuller ? "jupyterhub-idle-culler" : "jupyter_server's idle shutdown"));
         var logs = hub.Logs();
-        Assert.Matches(@"Culling 'idle' kernel '\.net-csharp-edgeai' \(\S+\) with \d+ connections due to \d+ seconds of inactivity", logs);
+        Assert.Matches($@"Culling 'idle' kernel '{System.Text.RegularExpressions.Regex.Escape(Kernelspec.Name)}' \(\S+\) with \d+ connections due to \d+ seconds of inactivity", logs);
         Assert.Matches(hub.UsesTheChartsCuller ? @"Culling server alice \(inactive for" : @"No kernels for \d+ seconds; shutting down", logs);
         Assert.NotNull(await hub.ServerStateAsync("bob"));
 

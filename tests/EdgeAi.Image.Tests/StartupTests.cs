@@ -1,4 +1,3 @@
-using System.Reflection.PortableExecutable;
 using System.Text.Json.Nodes;
 
 namespace EdgeAi.Image.Tests;
@@ -47,21 +46,11 @@ public sealed class StartupTests(LabImage image)
         var argv = JsonNode.Parse(File.ReadAllText(Path.Combine(copy, "kernel.json")))!["argv"]!.AsArray().Select(a => (string)a!);
         Assert.Equal(["/opt/edgeai/bin/edgeai-kernel", "{connection_file}", "dotnet", "/opt/edgeai/interactive/Microsoft.DotNet.Interactive.App.dll"], argv);
 
-        // ReadyToRun code for this image's architecture, which crossgen2 marks for Linux by XOR-ing the machine with 0x7B79.
-        var machine = image.Podman.Check("image", "inspect", image.Image, "--format", "{{.Architecture}}").Trim() switch
-        {
-            "amd64" => Machine.Amd64,
-            "arm64" => Machine.Arm64,
-            var other => throw new InvalidOperationException($"an image for {other}"),
-        };
+        // ReadyToRun code for this image's architecture.
+        var machine = ReadyToRun.Of(image.Podman.Check("image", "inspect", image.Image, "--format", "{{.Architecture}}").Trim());
         var assemblies = Directory.GetFiles(copy, "*.dll");
         Assert.True(assemblies.Length > 50, $"{assemblies.Length} assemblies");
-        Assert.All(assemblies, path =>
-        {
-            using var pe = new PEReader(File.OpenRead(path));
-            Assert.True(pe.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0, $"{Path.GetFileName(path)} is IL only");
-            Assert.Equal((Machine)((ushort)machine ^ 0x7B79), pe.PEHeaders.CoffHeader.Machine);
-        });
+        Assert.All(assemblies, path => Assert.True(ReadyToRun.IsCompiledFor(path, machine), $"{Path.GetFileName(path)} is not compiled for {machine}"));
     }
 
     [Fact]

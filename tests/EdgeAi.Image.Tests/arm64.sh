@@ -13,7 +13,8 @@
 #   4. `edgeai train` for 3 epochs in the arm64 container, timed against the same on amd64 in the same run;
 #   5. the report's scenario across architectures through one store folder, both ways: all 10,000 labels equal,
 #      probabilities within 1e-4; the amd64 image's prediction notebook loads what arm64 trained.
-# Not exercised here: the .NET SDK and dotnet-interactive in an arm64 image (so no notebook runs on arm64).
+#   6. the kernelspec runs `dotnet` with dotnet-interactive's DLL, compiled ahead for arm64 (no x86-64 launcher).
+# Not exercised here: the .NET SDK and dotnet-interactive running in an arm64 image (so no notebook runs on arm64).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -98,7 +99,15 @@ native=$OUT/native/torchsharp-$version-libtorch-$libtorch
 mkdir -p "$native"
 podman create --name "$name" "$IMAGE" > /dev/null
 podman cp "$name:/opt/edgeai/native/libLibTorchSharp.so" "$native/"
+rm -rf "$OUT/interactive" "$OUT/kernel.json"
+podman cp "$name:/opt/edgeai/interactive" "$OUT/interactive"
+podman cp "$name:/opt/edgeai/jupyter/kernels/$("$ROOT/scripts/kernelspec.sh" name)/kernel.json" "$OUT/kernel.json"
 podman rm "$name" > /dev/null
+# A PE file's machine (at e_lfanew + 4): crossgen2 writes arm64's (0xAA64) XOR Linux's 0x7B79; IL-only files say i386.
+pe_machine() { od -An -tx2 -j$(( $(od -An -tu4 -j60 -N4 "$1") + 4 )) -N2 "$1" | tr -d ' '; }
+check "the kernelspec runs dotnet with dotnet-interactive's DLL (the tool's own launcher is x86-64), compiled ahead for arm64" \
+  'grep -q "\"dotnet\", \"/opt/edgeai/interactive/Microsoft.DotNet.Interactive.App.dll\"" "$OUT/kernel.json" \
+   && (for dll in "$OUT"/interactive/*.dll; do [[ $(pe_machine "$dll") == d11d ]] || { say "  not compiled for arm64: $dll"; exit 1; }; done)'
 say "LibTorchSharp for arm64 against libtorch $libtorch: $(du -k "$native/libLibTorchSharp.so" | cut -f1) KiB, in $native"
 abi_log=$OUT/abi.log
 check "the built LibTorchSharp exports every function TorchSharp $version calls" \

@@ -36,6 +36,12 @@ public sealed class LabUpTests : IDisposable
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"api/status?token={Token}")).StatusCode);
             var specs = await http.GetFromJsonAsync<JsonObject>($"api/kernelspecs?token={Token}");
             Assert.NotNull(specs!["kernelspecs"]![Kernelspec.Name]);
+            // The kernel runs the lab's copy of dotnet-interactive, compiled ahead for this machine (scripts/ready-to-run.sh).
+            var command = specs["kernelspecs"]![Kernelspec.Name]!["spec"]!["argv"]!.AsArray().Select(a => (string)a!).Last();
+            var interactive = Path.GetDirectoryName(command)!;
+            Assert.Equal(Path.Combine(RealData.RepositoryRoot, ".lab", "interactive"), Path.GetDirectoryName(interactive));
+            var machine = ReadyToRun.Of(System.Runtime.InteropServices.RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant());
+            Assert.All(Directory.GetFiles(interactive, "*.dll"), dll => Assert.True(ReadyToRun.IsCompiledFor(dll, machine), $"{dll} is not compiled ahead"));
 
             using var trainer = await OpenKernel(http, Token);
             // A cell's magics are parsed before it runs, so the extension is loaded in a cell of its own.

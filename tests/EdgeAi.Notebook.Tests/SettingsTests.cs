@@ -25,6 +25,16 @@ public sealed class SettingsTests
     }
 
     [Fact]
+    public void The_kernelspecs_name_is_typed_only_in_the_script_that_writes_it()
+    {
+        // ./lab, the image, the hub and the benchmark ask scripts/kernelspec.sh; the notebooks carry it as their metadata.
+        Assert.Equal(Kernelspec.Name, Processes.Run(Path.Combine(RealData.RepositoryRoot, "scripts", "kernelspec.sh"), "name").Trim());
+        var typedIn = Processes.Run("git", "-C", RealData.RepositoryRoot, "grep", "-l", "-F", Kernelspec.Name, "--", ":!*.md", ":!*.ipynb")
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["scripts/kernelspec.sh", "tests/EdgeAi.TestSupport/Kernelspec.cs"], typedIn.Order());
+    }
+
+    [Fact]
     public void Compose_runs_the_image_of_this_version()
     {
         var version = Processes.Run(Path.Combine(RealData.RepositoryRoot, "scripts", "versions.sh"), "edgeai").Trim();
