@@ -33,11 +33,11 @@ for pack in microsoft.netcore.app.runtime microsoft.aspnetcore.app.runtime; do
   references="$references -r $packages/$pack.linux-$arch/$version/runtimes/linux-$arch/lib/net10.0/"
 done
 export crossgen2 references arch dir work
-ls "$work/il"/*.dll | xargs -P "$(nproc)" -I{} sh -c '
-  name=$(basename "{}")
-  if "$crossgen2" $references -r "$work/il/" --targetos:linux --targetarch:"$arch" -O "{}" -o "$work/$name" > /dev/null 2>&1; then
+ls "$work/il"/*.dll | xargs -P "$(nproc)" -n 1 sh -c '
+  name=$(basename "$1")
+  if "$crossgen2" $references -r "$work/il/" --targetos:linux --targetarch:"$arch" -O "$1" -o "$work/$name" > /dev/null 2>&1; then
     mv "$work/$name" "$dir/$name" && echo compiled
   else
     rm -f "$work/$name"; echo kept
-  fi' > "$work/results"
+  fi' compile > "$work/results"
 echo "ready-to-run.sh: $(grep -c compiled "$work/results") assemblies compiled for linux-$arch, $(grep -c kept "$work/results") kept as they were"
