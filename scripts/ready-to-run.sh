@@ -1,7 +1,8 @@
 #!/bin/sh
 # Compiles the IL assemblies of a folder to ReadyToRun in place, with crossgen2 from NuGet, for the lab and the image:
-#   ready-to-run.sh DIR ARCH VERSION
-# ARCH: x64 or arm64, the machine that will run them; VERSION: the .NET runtime version they will run on. crossgen2
+#   ready-to-run.sh DIR ARCH [VERSION]
+# ARCH: x64 or arm64, the machine that will run them; VERSION: the .NET runtime version they will run on (default: the
+# newest .NET 10 runtime of this `dotnet`, which a tool rolls forward to, and the image's, built on its SDK). crossgen2
 # of that version compiles them against that version's runtime packs for linux-ARCH (.NET and ASP.NET Core, which
 # dotnet-interactive uses), so the image's build machine can compile for the other architecture.
 # Why: dotnet-interactive ships IL only, so every kernel start JIT-compiles Roslyn, FSharp.Core and its own host
@@ -10,8 +11,10 @@
 # cannot use it (another servicing version), it JIT-compiles as before. No SDK option does this for a tool's
 # package, hence this script. An assembly crossgen2 rejects (already native, not IL) stays as it was.
 set -eu
-[ $# -eq 3 ] || { echo "usage: ready-to-run.sh DIR ARCH VERSION" >&2; exit 2; }
-dir=$1 arch=$2 version=$3
+[ $# -eq 2 ] || [ $# -eq 3 ] || { echo "usage: ready-to-run.sh DIR ARCH [VERSION]" >&2; exit 2; }
+dir=$1 arch=$2
+version=${3:-$(dotnet --list-runtimes | sed -n 's/^Microsoft\.NETCore\.App \(10\.[^ ]*\) .*/\1/p' | sort -V | tail -n 1)}
+[ -n "$version" ] || { echo "ready-to-run.sh: no .NET 10 runtime here" >&2; exit 1; }
 case $arch in x64 | arm64) ;; *) echo "ready-to-run.sh: ARCH '$arch' is not x64 or arm64" >&2; exit 2 ;; esac
 case $(uname -m) in aarch64) host=linux-arm64 ;; *) host=linux-x64 ;; esac
 work=$(mktemp -d)

@@ -50,15 +50,13 @@ ensure_dotnet_interactive() {
     say "restoring dotnet-interactive $INTERACTIVE_VERSION (dotnet-tools.json)"
     (cd "$ROOT" && dotnet tool restore >/dev/null)
   fi
-  # For the newest .NET 10 runtime here, which the tool rolls forward to.
-  local version arch staging
-  version=$(dotnet --list-runtimes | sed -n 's/^Microsoft\.NETCore\.App \(10\.[^ ]*\) .*/\1/p' | sort -V | tail -n 1)
+  local arch staging
   case $(uname -m) in aarch64) arch=arm64 ;; *) arch=x64 ;; esac
   say "compiling dotnet-interactive ahead of time for quicker kernel starts (once, about a minute on 2 cores)"
   mkdir -p "$STATE/interactive"
   staging=$(mktemp -d "$STATE/interactive/.staging.XXXXXX")
   cp -a "$(dirname "$(tool_dll)")/." "$staging/"
-  if [[ -n $version ]] && "$ROOT/scripts/ready-to-run.sh" "$staging" "$arch" "$version" >&2; then
+  if "$ROOT/scripts/ready-to-run.sh" "$staging" "$arch" >&2; then
     mv "$staging" "$STATE/interactive/$INTERACTIVE_VERSION"
   else
     rm -rf "$staging"
