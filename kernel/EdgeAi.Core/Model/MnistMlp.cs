@@ -54,6 +54,9 @@ public sealed class MnistMlp : nn.Module<Tensor, Tensor>
         return name;
     }
 
+    /// <summary>The three dense layers, for the training step that computes their gradients itself.</summary>
+    internal (Linear Input, Linear Hidden, Linear Output) Layers => (input, hidden, output);
+
     /// <summary>Logits for a batch of images (any shape whose trailing dimensions hold 784 pixels in [0,1]).</summary>
     public override Tensor forward(Tensor images)
     {

@@ -37,15 +37,14 @@ public sealed class FlatAdam : IDisposable
             using var value = values.narrow(0, offset, count).view(parameter.shape);
             value.copy_(parameter);
             parameter.set_(value);   // the parameter now lives in the flat buffer
-            // libtorch accumulates into an existing gradient in place, so backward() fills the flat buffer.
+            // The gradient is a view into the flat buffer too, so a step writes all gradients where Step reads them.
             using var gradient = gradients.narrow(0, offset, count).view(parameter.shape);
             parameter.grad = gradient;
             offset += count;
         }
     }
 
-    /// <summary>Updates every parameter from its gradient, then zeroes the gradients in the same pass (one sweep
-    /// over memory instead of a separate zero_ before each backward), ready for the next backward to fill.</summary>
+    /// <summary>Updates every parameter from its gradient (which <see cref="MlpStep"/> overwrites each step).</summary>
     public void Step()
     {
         steps++;
@@ -75,14 +74,12 @@ public sealed class FlatAdam : IDisposable
             mi.StoreUnsafe(ref m0, at);
             vi.StoreUnsafe(ref v0, at);
             pi.StoreUnsafe(ref p0, at);
-            Vector<float>.Zero.StoreUnsafe(ref g0, at);
         }
         for (; i < p.Length; i++)
         {
             m[i] = FlushTiny(m[i] * b1 + g[i] * (1 - b1));
             v[i] = FlushTiny(v[i] * b2 + g[i] * g[i] * (1 - b2));
             p[i] -= stepSize * m[i] / (MathF.Sqrt(v[i]) * correction + eps);
-            g[i] = 0;
         }
     }
 

@@ -1,5 +1,6 @@
 using EdgeAi.Core.Store;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using EdgeAi.Core.Data;
 using EdgeAi.Core.Model;
 using TorchSharp;
@@ -39,13 +40,8 @@ public static class Trainer
     {
         var n = train.Count;
         var batches = (n + options.BatchSize - 1) / options.BatchSize;
-        // Images stay bytes (47 MB for 60k) and become floats one batch at a time.
-        using var images = torch.tensor(train.Pixels, [n, MnistMlp.Inputs], ScalarType.Byte);
-        using var labels = torch.tensor(train.Labels, ScalarType.Byte).to_type(ScalarType.Int64);
         using var optimizer = new FlatAdam(model, options.LearningRate);
-        // One float buffer for a batch, refilled in place each step: a fresh 400 KB tensor per step cost malloc,
-        // page faults and a pass of its own.
-        using var batchPixels = torch.empty([options.BatchSize, MnistMlp.Inputs]);
+        using var step = new MlpStep(model, options.BatchSize);
 
         var summaries = new List<EpochMetrics>();
         var clock = Stopwatch.StartNew();
@@ -55,30 +51,20 @@ public static class Trainer
         {
             var epochStart = clock.Elapsed;
             using var order = torch.randperm(n, generator: shuffle);
-            using var epochImages = images.index_select(0, order);
-            using var epochLabels = labels.index_select(0, order);
-            using var lossSum = torch.zeros(1, ScalarType.Float64);
-            using var correct = torch.zeros(1, ScalarType.Int64);
+            var shuffled = MemoryMarshal.Cast<byte, long>(order.bytes);
+            var lossSum = 0.0;
+            var correct = 0L;
 
             for (var batch = 0; batch < batches; batch++)
             {
                 cancel.ThrowIfCancellationRequested();
                 var start = batch * options.BatchSize;
                 var size = Math.Min(options.BatchSize, n - start);
-                using (var step = torch.NewDisposeScope())
-                {
-                    var x = batchPixels.narrow(0, 0, size).copy_(epochImages.narrow(0, start, size)).div_(255f);
-                    var y = epochLabels.narrow(0, start, size);
-                    var logits = model.forward(x);
-                    var loss = nn.functional.cross_entropy(logits, y);
-                    loss.backward();
-                    optimizer.Step();   // also zeroes the gradients for the next backward
-                    using (torch.no_grad())
-                    {
-                        lossSum.add_(loss, alpha: size);
-                        correct.add_(logits.argmax(1).eq(y).sum());
-                    }
-                }
+                // Images stay bytes (47 MB for 60k); the step makes floats of one batch at a time.
+                var (batchLoss, batchCorrect) = step.Run(train.Pixels, train.Labels, shuffled.Slice(start, size));
+                optimizer.Step();
+                lossSum += batchLoss;
+                correct += batchCorrect;
 
                 var last = batch == batches - 1;
                 if (progress is not null && (last || clock.Elapsed - lastReport >= options.ProgressInterval))
@@ -89,12 +75,12 @@ public static class Trainer
                     var rate = done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
                     var left = (long)options.Epochs * n - done;
                     progress(new TrainingProgress(epoch, options.Epochs, batch + 1, batches,
-                        lossSum.item<double>() / seen, (double)correct.item<long>() / seen, rate,
+                        lossSum / seen, (double)correct / seen, rate,
                         TimeSpan.FromSeconds(left / Math.Max(rate, 1e-9)), EpochCompleted: false));
                 }
             }
 
-            var summary = new EpochMetrics(epoch, lossSum.item<double>() / n, (double)correct.item<long>() / n,
+            var summary = new EpochMetrics(epoch, lossSum / n, (double)correct / n,
                                            (clock.Elapsed - epochStart).TotalSeconds);
             summaries.Add(summary);
             progress?.Invoke(new TrainingProgress(epoch, options.Epochs, batches, batches, summary.Loss, summary.Accuracy,
