@@ -17,6 +17,7 @@ public sealed partial class TrainingJobTests(LabImage image) : IDisposable
         var memory = MemoryLimit().Match(job).Groups[1].Value;   // "1Gi"
         Assert.Equal("edgeai", command[0]);
 
+        image.EnsureBuilt();   // the figure below is the Job's, not the image build's that the first test waits for
         var clock = Stopwatch.StartNew();
         // A Job's `command` replaces the image's entrypoint, as --entrypoint does here.
         var trained = image.Podman.Run(TimeSpan.FromMinutes(10),
