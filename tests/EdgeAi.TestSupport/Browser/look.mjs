@@ -7,6 +7,25 @@ export const launch = () => puppeteer.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking'],
 });
 
+// JupyterLab restores the workspace's other notebooks as tabs, and under load may bring one of them to the front
+// after the one asked for has opened (seen in CI): put the notebook at PATH in front by its tab, and check it stays.
+export async function inFront(page, path) {
+  const name = path.split('/').pop();
+  const front = () => page.evaluate(n =>
+    document.querySelector('#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel')?.textContent.trim() === n, name);
+  for (let attempt = 0; attempt < 10; attempt++) {
+    if (await front()) {
+      await new Promise(r => setTimeout(r, 1000));
+      if (await front()) return;
+    }
+    const tab = await page.evaluateHandle(n => [...document.querySelectorAll('#jp-main-dock-panel .lm-TabBar-tab')]
+      .find(t => t.querySelector('.lm-TabBar-tabLabel')?.textContent.trim() === n) ?? null, name);
+    if (tab.asElement()) await tab.asElement().click();
+    await new Promise(r => setTimeout(r, 1000));
+  }
+  throw new Error(`JupyterLab did not keep ${name} in front`);
+}
+
 // What a reader sees: each chart drawn (an SVG with plotted data) or its static picture, the digit images, error
 // outputs, and whether the notebook is trusted.
 export function look() {

@@ -2,7 +2,7 @@
 // Jupyter server, runs all cells from the menu, saves, reloads, and looks again. Prints one JSON line of what was
 // seen; the C# test judges it. Screenshots go to SHOTS-run.png and SHOTS-reloaded.png.
 //   node notebook_ui.mjs classic|lab SERVER_URL TOKEN NOTEBOOK_PATH SHOTS
-import { look, launch } from './look.mjs';
+import { look, launch, inFront } from './look.mjs';
 
 const [ui, server, token, path, shots] = process.argv.slice(2);
 const classic = ui === 'classic';
@@ -19,6 +19,7 @@ try {
   const url = `${server}${classic ? 'notebooks' : 'lab/tree'}/${path}?token=${token}`;
   await page.goto(url, { waitUntil: 'networkidle2', timeout: 120_000 });
   await kernelIdle(page, 180_000);
+  if (!classic) await inFront(page, path);
 
   // Run All from the menu, as a student does.
   if (classic) {
@@ -51,6 +52,7 @@ try {
   await page.waitForFunction(classic ? () => !Jupyter.notebook.dirty : () => !document.querySelector('.jp-mod-dirty'), { timeout: 60_000 });
   await page.reload({ waitUntil: 'networkidle2', timeout: 120_000 });
   await page.waitForFunction(classic ? () => window.Jupyter?.notebook?._fully_loaded : () => document.querySelector('.jp-Notebook .jp-Cell'), { timeout: 120_000 });
+  if (!classic) await inFront(page, path);
   await new Promise(r => setTimeout(r, 4000));
   seen.reloaded = await page.evaluate(look);
   await page.screenshot({ path: `${shots}-reloaded.png` });

@@ -2,7 +2,7 @@
 // file such as nbconvert's HTML, optionally with JavaScript off. Prints one JSON line of what was seen (look.mjs);
 // the C# test judges it. Screenshot: SHOT.png.
 //   node notebook_view.mjs URL SHOT [--no-scripts]
-import { look, launch } from './look.mjs';
+import { look, launch, inFront } from './look.mjs';
 
 const [url, shot, option] = process.argv.slice(2);
 const browser = await launch();
@@ -15,6 +15,8 @@ try {
   await page.goto(url, { waitUntil: 'networkidle2', timeout: 120_000 });
   if (option !== '--no-scripts')
     await page.waitForFunction(() => document.querySelector('.jp-Notebook .jp-Cell, #notebook .cell'), { timeout: 120_000 });
+  const lab = new URL(url).pathname.match(/\/lab\/tree\/(.+)$/);
+  if (lab && option !== '--no-scripts') await inFront(page, decodeURIComponent(lab[1]));
   await new Promise(r => setTimeout(r, 4000));   // pictures decode, and any script that would draw has run
   seen.view = await page.evaluate(look);
   await page.screenshot({ path: `${shot}.png` });
