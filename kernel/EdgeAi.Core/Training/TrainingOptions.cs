@@ -12,8 +12,9 @@ public sealed record TrainingOptions
     public double LearningRate { get; init; } = 1e-3;
     /// <summary>Seeds initial weights and shuffling; with one thread, equal seeds give equal weights.</summary>
     public long? Seed { get; init; }
-    /// <summary>Intra-op threads for libtorch. One is fastest for a model this small (measured: 1.85 s vs 2.84 s
-    /// for 3 epochs at batch 128 on 2 cores) and leaves the other cores to the Jupyter server and other pods.</summary>
+    /// <summary>Intra-op threads for libtorch's matrix products. One by default: it leaves the other cores to the
+    /// Jupyter server and other pods, and equal seeds then give equal weights. Two gain little for a model this small
+    /// (3 epochs on 2 cores: batch 128 0.87 s vs 0.96 s, batch 32 no faster; session 7).</summary>
     public int Threads { get; init; } = 1;
     /// <summary>How often per-batch progress is reported (the last batch of each epoch always is).</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(250);
