@@ -29,7 +29,8 @@ public sealed class GradientTests
         using var optimizer = new FlatAdam(handWritten, learningRate: 1e-3);   // gives the parameters their gradient buffers
         using var step = new MlpStep(handWritten, Capacity);
         // Run another size first: the step keeps views per batch size, and must not mix them up.
-        step.Run(Pixels, Labels, batch.Reverse().Take(batchSize == Capacity ? 5 : Capacity).ToArray());
+        var otherSize = batchSize == Capacity ? 5 : Capacity;
+        step.Run(Pixels, Labels, Enumerable.Range(0, otherSize).Select(i => (long)(Images - 1 - i)).ToArray());
         var (lossSum, correct) = step.Run(Pixels, Labels, batch);
 
         using var reference = new MnistMlp(seed: 3);
