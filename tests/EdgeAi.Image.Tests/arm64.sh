@@ -4,8 +4,9 @@
 # at the pinned release; our machines cannot reach GitHub, DEVELOPERS' notes say how to get one.
 #   1. docker/Dockerfile built for linux/arm64: its native stage compiles LibTorchSharp with
 #      docker/libtorchsharp/build.sh (cross, on this machine) against Debian 13's libtorch; the final stage has
-#      Debian's libtorch2.6 and JupyterLab. Stand-ins: the base is a debootstrapped arm64 trixie with no .NET (no
-#      arm64 SDK can be fetched here), so the CLI is published self-contained (NuGet's runtime pack).
+#      Debian's libtorch2.6 and JupyterLab. Stand-ins: the base is a debootstrapped arm64 trixie, and Microsoft's .NET
+#      images are an image with an empty /usr/share/dotnet (no arm64 .NET can be fetched here), so the CLI is
+#      published self-contained (NuGet's runtime pack) and the image carries no SDK.
 #   2. the built library's exports against TorchSharp's imports and the packaged linux-x64 library (BackendAbiTests);
 #   3. every test of EdgeAi.Core.Tests and EdgeAi.Interactive.Tests on arm64 (self-contained linux-arm64, in that
 #      image) except those that run a `dotnet` host or Debian's PyTorch, or read TorchSharp's packaged x64 library
@@ -67,20 +68,23 @@ as_build_platform() {
   buildah config --arch arm64 "$container" && buildah commit -q "$container" "$1-as-build" > /dev/null
   buildah rm "$container" > /dev/null
 }
-as_build_platform localhost/edgeai-sdk:trixie
-as_build_platform localhost/edgeai-trixie:amd64
+as_build_platform localhost/edgeai-dotnet-sdk:amd64
+as_build_platform localhost/edgeai-trixie-slim:amd64
 # The arm64 base needs ca-certificates before the build for the same reason (under qemu, about a minute).
-if ! podman image exists localhost/edgeai-trixie:arm64-ca; then
-  container=$(buildah from --arch arm64 localhost/edgeai-trixie:arm64)
-  buildah run "$container" -- sh -c 'apt-get update -qq && apt-get install -y -qq ca-certificates > /dev/null'
-  buildah commit -q "$container" localhost/edgeai-trixie:arm64-ca > /dev/null && buildah rm "$container" > /dev/null
+with_ca_certificates localhost/edgeai-trixie-slim:arm64
+# Microsoft's arm64 .NET images, stood in for by that base with an empty /usr/share/dotnet.
+if ! podman image exists localhost/edgeai-no-dotnet:arm64; then
+  container=$(buildah from --arch arm64 localhost/edgeai-trixie-slim:arm64-ca)
+  empty=$(mktemp -d) && buildah copy -q "$container" "$empty" /usr/share/dotnet > /dev/null && rmdir "$empty"
+  buildah commit -q "$container" localhost/edgeai-no-dotnet:arm64 > /dev/null && buildah rm "$container" > /dev/null
 fi
 
 say "building docker/Dockerfile for linux/arm64 under qemu (log: $CONTAINERS_DIR/arm64-build.log)"
 started=$(date +%s)
 buildah bud --layers --format docker --platform linux/arm64 -f "$ROOT/docker/Dockerfile" \
-  --build-arg SDK_IMAGE=localhost/edgeai-sdk:trixie-as-build --build-arg TRIXIE_IMAGE=localhost/edgeai-trixie:amd64-as-build \
-  --build-arg RUNTIME_BASE=localhost/edgeai-trixie:arm64-ca --build-arg CLI_SELF_CONTAINED=true \
+  --build-arg BUILD_SDK_IMAGE=localhost/edgeai-dotnet-sdk:amd64-as-build --build-arg TRIXIE_IMAGE=localhost/edgeai-trixie-slim:amd64-as-build \
+  --build-arg DEBIAN_IMAGE=localhost/edgeai-trixie-slim:arm64-ca --build-arg CLI_SELF_CONTAINED=true \
+  --build-arg DOTNET_SDK_IMAGE=localhost/edgeai-no-dotnet:arm64 --build-arg DOTNET_RUNTIME_IMAGE=localhost/edgeai-no-dotnet:arm64 \
   --build-arg TORCHSHARP_GIT="git://127.0.0.1:$git_port/TorchSharp.git" \
   --build-arg MNIST_MIRROR="http://127.0.0.1:$mirror_port/" --build-arg MNIST_CHECKSUMS=tests/EdgeAi.Image.Tests/fashion-mnist.sha256 \
   --build-arg NUGET_CERT_REVOCATION_MODE=offline -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro \

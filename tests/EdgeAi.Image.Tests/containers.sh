@@ -37,15 +37,39 @@ debian_mirror() {
     | awk '/^URIs:/ && $2 ~ /debian\/?$/ {print $2; exit} /^deb / && $2 ~ /debian\/?$/ {print $2; exit}'
 }
 
-# trixie_base ARCH: a minimal Debian 13 image for ARCH (amd64, arm64), made with debootstrap (foreign
-# architectures run under qemu-user-static) and imported as localhost/edgeai-trixie:ARCH.
+# trixie_base ARCH: the stand-in for Docker Hub's debian:13-slim, for ARCH (amd64, arm64): debootstrap's minbase
+# (foreign architectures run under qemu-user-static), then made what the official slim image is: no docs, man pages or
+# translations (dpkg keeps leaving them out), no package lists, caches or downloaded packages (apt keeps cleaning up
+# after itself). Without that, 0.13 GB of apt's files sat in the base layer, and each image on it counted them.
+# Imported as localhost/edgeai-trixie-slim:ARCH.
 trixie_base() {
-  local arch=$1 image=localhost/edgeai-trixie:$1 rootfs=$CONTAINERS_DIR/rootfs-$1
+  local arch=$1 image=localhost/edgeai-trixie-slim:$1 rootfs=$CONTAINERS_DIR/rootfs-$1
   podman image exists "$image" && return 0
   say "debootstrap trixie for $arch (minbase; log $CONTAINERS_DIR/debootstrap-$arch.log)"
   rm -rf "$rootfs"
   debootstrap --arch="$arch" --variant=minbase trixie "$rootfs" "$(debian_mirror)" > "$CONTAINERS_DIR/debootstrap-$arch.log" 2>&1 \
     || fail "debootstrap for $arch failed; see $CONTAINERS_DIR/debootstrap-$arch.log"
+  printf '%s\n' 'path-exclude /usr/share/doc/*' 'path-include /usr/share/doc/*/copyright' 'path-exclude /usr/share/man/*' \
+    'path-exclude /usr/share/groff/*' 'path-exclude /usr/share/info/*' 'path-exclude /usr/share/locale/*' \
+    'path-include /usr/share/locale/locale.alias' > "$rootfs/etc/dpkg/dpkg.cfg.d/docker"
+  printf '%s\n' 'DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };' \
+    'APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };' \
+    'Dir::Cache::pkgcache ""; Dir::Cache::srcpkgcache "";' > "$rootfs/etc/apt/apt.conf.d/docker-clean"
+  find "$rootfs/usr/share/doc" -mindepth 1 ! -name copyright ! -type d -delete
+  find "$rootfs/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name locale.alias -exec rm -rf {} +
+  rm -rf "$rootfs"/usr/share/{man,groff,info}/* "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
   tar -C "$rootfs" -c . | podman import --arch "$arch" - "$image" > /dev/null
   rm -rf "$rootfs"
+}
+
+# with_ca_certificates IMAGE: IMAGE with Debian's ca-certificates, as IMAGE-ca. The builds mount this machine's CA
+# bundle (this network inspects TLS) over the file the package writes, so a build that installs the package fails
+# ("Device or resource busy"); on a base that has it already, apt leaves the file alone. About 1 MB more than the
+# slim image; the Dockerfile installs the package itself.
+with_ca_certificates() {
+  local container
+  podman image exists "$1-ca" && return 0
+  container=$(buildah from "$1")
+  buildah run "$container" -- sh -c 'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends ca-certificates > /dev/null && rm -rf /var/lib/apt/lists/*'
+  buildah commit -q "$container" "$1-ca" > /dev/null && buildah rm "$container" > /dev/null
 }

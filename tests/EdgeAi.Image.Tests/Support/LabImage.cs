@@ -19,6 +19,7 @@ public sealed class LabImage
 
     public string Image => Require().Image;
     public Podman Podman => Require().Podman;
+    public long SizeBytes => Require().SizeBytes;
 
     /// <summary>Skips the calling test where the image cannot be built here; builds it once otherwise.</summary>
     public void EnsureBuilt() => Require();
