@@ -69,7 +69,7 @@ trixie_base() {
 with_ca_certificates() {
   local container
   podman image exists "$1-ca" && return 0
-  container=$(buildah from "$1")
+  container=$(buildah from --arch "$(podman image inspect "$1" --format '{{.Architecture}}')" "$1")
   buildah run "$container" -- sh -c 'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends ca-certificates > /dev/null && rm -rf /var/lib/apt/lists/*'
   buildah commit -q "$container" "$1-ca" > /dev/null && buildah rm "$container" > /dev/null
 }
