@@ -2,7 +2,7 @@
 # Compiles the IL assemblies of a folder to ReadyToRun in place, with crossgen2 from NuGet, for the lab and the image:
 #   ready-to-run.sh DIR ARCH [VERSION]
 # ARCH: x64 or arm64, the machine that will run them; VERSION: the .NET runtime version they will run on (default: the
-# newest .NET 10 runtime of this `dotnet`, which a tool rolls forward to, and the image's, built on its SDK). crossgen2
+# newest .NET 10 runtime of this `dotnet`, which a tool rolls forward to; the image's runtime is its SDK's own). crossgen2
 # of that version compiles them against that version's runtime packs for linux-ARCH (.NET and ASP.NET Core, which
 # dotnet-interactive uses), so the image's build machine can compile for the other architecture.
 # Why: dotnet-interactive ships IL only, so every kernel start JIT-compiles Roslyn, FSharp.Core and its own host
