@@ -64,7 +64,7 @@ as_build_platform() {
   local container
   podman image exists "$1-as-build" && return 0
   container=$(buildah from "$1")
-  buildah run "$container" -- sh -c 'dpkg -s ca-certificates > /dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq ca-certificates > /dev/null; }'
+  buildah run "$container" -- sh -c 'export DEBIAN_FRONTEND=noninteractive; dpkg -s ca-certificates > /dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq ca-certificates > /dev/null; }'
   buildah config --arch arm64 "$container" && buildah commit -q "$container" "$1-as-build" > /dev/null
   buildah rm "$container" > /dev/null
 }
