@@ -15,7 +15,8 @@ cmd_test() {
     --arm64)   # opt-in: the ML job on arm64 under qemu (tests/EdgeAi.Image.Tests/arm64.sh says what it covers)
       [[ ${2:-} == --torchsharp && -n ${3:-} ]] \
         || die "--arm64 needs --torchsharp DIR: a git checkout of dotnet/TorchSharp at the pinned release (the source of the arm64 backend)"
-      ensure_packages "${IMAGE_TOOLS[@]}" qemu-user-static binfmt-support dataset-fashion-mnist
+      # gcc-aarch64-linux-gnu: the arm64 .NET stand-in's `dotnet` (tests/EdgeAi.Image.Tests/dotnet-arm64).
+      ensure_packages "${IMAGE_TOOLS[@]}" qemu-user-static binfmt-support dataset-fashion-mnist gcc-aarch64-linux-gnu libc6-dev-arm64-cross
       [[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]] || { mountpoint -q /proc/sys/fs/binfmt_misc \
         || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc; update-binfmts --enable qemu-aarch64; } || true
       setup

@@ -4,9 +4,9 @@
 # at the pinned release; our machines cannot reach GitHub, DEVELOPERS' notes say how to get one.
 #   1. docker/Dockerfile built for linux/arm64: its native stage compiles LibTorchSharp with
 #      docker/libtorchsharp/build.sh (cross, on this machine) against Debian 13's libtorch; the final stage has
-#      Debian's libtorch2.6 and JupyterLab. Stand-ins: the base is a debootstrapped arm64 trixie, and Microsoft's .NET
-#      images are an image with an empty /usr/share/dotnet (no arm64 .NET can be fetched here), so the CLI is
-#      published self-contained (NuGet's runtime pack) and the image carries no SDK.
+#      Debian's libtorch2.6 and JupyterLab. Stand-ins: the base is a debootstrapped arm64 trixie, and Microsoft's arm64
+#      .NET images are made from NuGet's linux-arm64 runtime packs and this machine's SDK (dotnet-arm64/build.sh says
+#      how, and where they differ from Microsoft's).
 #   2. the built library's exports against TorchSharp's imports and the packaged linux-x64 library (BackendAbiTests);
 #   3. every test of EdgeAi.Core.Tests and EdgeAi.Interactive.Tests on arm64 (self-contained linux-arm64, in that
 #      image) except those that run a `dotnet` host or Debian's PyTorch, or read TorchSharp's packaged x64 library
@@ -15,7 +15,8 @@
 #   5. the report's scenario across architectures through one store folder, both ways: all 10,000 labels equal,
 #      probabilities within 1e-4; the amd64 image's prediction notebook loads what arm64 trained.
 #   6. the kernelspec runs `dotnet` with dotnet-interactive's DLL, compiled ahead for arm64 (no x86-64 launcher).
-# Not exercised here: the .NET SDK and dotnet-interactive running in an arm64 image (so no notebook runs on arm64).
+#   7. both notebooks in the arm64 image, as the release workflow checks each platform (docker/check-image.sh): no
+#      network, the training notebook in one container, the prediction notebook in another, one /books.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -24,6 +25,7 @@ AMD64_IMAGE=localhost/edgeai-lab:test
 FASHION=/usr/share/datasets/fashion-mnist
 OUT=$ROOT/.lab/arm64
 source "$HERE/containers.sh"
+source "$HERE/dotnet-arm64/build.sh"
 passed=0 failed=0
 check() { if eval "$2"; then passed=$((passed + 1)); say "ok: $1"; else failed=$((failed + 1)); say "FAILED: $1"; fi; }
 seconds() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}'; }
@@ -72,19 +74,14 @@ as_build_platform localhost/edgeai-dotnet-sdk:amd64
 as_build_platform localhost/edgeai-trixie-slim:amd64
 # The arm64 base needs ca-certificates before the build for the same reason (under qemu, about a minute).
 with_ca_certificates localhost/edgeai-trixie-slim:arm64
-# Microsoft's arm64 .NET images, stood in for by that base with an empty /usr/share/dotnet.
-if ! podman image exists localhost/edgeai-no-dotnet:arm64; then
-  container=$(buildah from --arch arm64 localhost/edgeai-trixie-slim:arm64-ca)
-  empty=$(mktemp -d) && buildah copy -q "$container" "$empty" /usr/share/dotnet > /dev/null && rmdir "$empty"
-  buildah commit -q "$container" localhost/edgeai-no-dotnet:arm64 > /dev/null && buildah rm "$container" > /dev/null
-fi
+build_dotnet_arm64 localhost/edgeai-trixie-slim:arm64-ca
 
 say "building docker/Dockerfile for linux/arm64 under qemu (log: $CONTAINERS_DIR/arm64-build.log)"
 started=$(date +%s)
 buildah bud --layers --format docker --platform linux/arm64 -f "$ROOT/docker/Dockerfile" \
   --build-arg BUILD_SDK_IMAGE=localhost/edgeai-dotnet-sdk:amd64-as-build --build-arg TRIXIE_IMAGE=localhost/edgeai-trixie-slim:amd64-as-build \
-  --build-arg DEBIAN_IMAGE=localhost/edgeai-trixie-slim:arm64-ca --build-arg CLI_SELF_CONTAINED=true \
-  --build-arg DOTNET_SDK_IMAGE=localhost/edgeai-no-dotnet:arm64 --build-arg DOTNET_RUNTIME_IMAGE=localhost/edgeai-no-dotnet:arm64 \
+  --build-arg DEBIAN_IMAGE=localhost/edgeai-trixie-slim:arm64-ca \
+  --build-arg DOTNET_SDK_IMAGE=localhost/edgeai-dotnet-sdk:arm64 --build-arg DOTNET_RUNTIME_IMAGE=localhost/edgeai-dotnet-runtime:arm64 \
   --build-arg TORCHSHARP_GIT="git://127.0.0.1:$git_port/TorchSharp.git" \
   --build-arg MNIST_MIRROR="http://127.0.0.1:$mirror_port/" --build-arg MNIST_CHECKSUMS=tests/EdgeAi.Image.Tests/fashion-mnist.sha256 \
   --build-arg NUGET_CERT_REVOCATION_MODE=offline -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro \
@@ -112,6 +109,15 @@ pe_machine() { od -An -tx2 -j$(( $(od -An -tu4 -j60 -N4 "$1") + 4 )) -N2 "$1" | 
 check "the kernelspec runs dotnet with dotnet-interactive's DLL (the tool's own launcher is x86-64), compiled ahead for arm64" \
   'grep -q "\"dotnet\", \"/opt/edgeai/interactive/Microsoft.DotNet.Interactive.App.dll\"" "$OUT/kernel.json" \
    && (for dll in "$OUT"/interactive/*.dll; do [[ $(pe_machine "$dll") == d11d ]] || { say "  not compiled for arm64: $dll"; exit 1; }; done)'
+# The release's own check, on arm64: dotnet-interactive, the SDK's restore and both notebooks (early: the one check
+# nothing else here covers, and at about 25 minutes under qemu the longest).
+started=$(date +%s.%N)
+check "both notebooks in the arm64 image, offline: trained in one container, loaded and used in another (docker/check-image.sh)" \
+  'CONTAINER_ENGINE=podman "$ROOT/docker/check-image.sh" "$IMAGE" "$OUT/check" > "$OUT/check.log" 2>&1 \
+   || { grep -E "^check-image|^  cell" "$OUT/check.log" >&2; false; }'
+notebooks_seconds=$(seconds "$started")
+grep -E "^  (user|mnist)" "$OUT/check.log" >&2 || true
+
 say "LibTorchSharp for arm64 against libtorch $libtorch: $(du -k "$native/libLibTorchSharp.so" | cut -f1) KiB, in $native"
 abi_log=$OUT/abi.log
 check "the built LibTorchSharp exports every function TorchSharp $version calls" \
@@ -176,6 +182,7 @@ cat > "$OUT/figures.txt" <<FIGURES
 libLibTorchSharp.so (linux-arm64, libtorch $libtorch): $(du -k "$native/libLibTorchSharp.so" | cut -f1) KiB
 arm64 image: $image_size (amd64 image: $(podman image inspect "$AMD64_IMAGE" --format '{{.Size}}' | awk '{printf "%.2f GB", $1 / 1e9}'))
 edgeai train, 3 epochs, batch 32, 60k Fashion-MNIST: amd64 $amd64_seconds s, arm64 under qemu $arm64_seconds s (same run)
+both notebooks in the arm64 image under qemu (docker/check-image.sh): $notebooks_seconds s
 FIGURES
 sed 's/^/  /' "$OUT/figures.txt" >&2
 echo "arm64: $passed passed, $failed failed"
