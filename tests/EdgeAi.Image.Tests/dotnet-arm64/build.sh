@@ -1,4 +1,3 @@
-#!/usr/bin/env bash
 # Sourced by arm64.sh: stand-ins for Microsoft's arm64 .NET images, whose /usr/share/dotnet the Dockerfile copies
 # (no registry here): localhost/edgeai-dotnet-runtime:arm64 (the runtime and ASP.NET Core) and
 # localhost/edgeai-dotnet-sdk:arm64 (the same plus the SDK, on the arm64 trixie base: the Dockerfile's SDK stage runs
