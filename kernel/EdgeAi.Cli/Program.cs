@@ -6,6 +6,7 @@ var root = new RootCommand("EdgeAi: train, evaluate and serve the report's MNIST
 {
     Commands.Train(), Commands.Evaluate(), Commands.Predict(), Commands.List(),
 };
+Console.SetOut(new CheckedOutput(Console.Out));
 try
 {
     // Without this, System.CommandLine prints every exception with its stack trace and returns 1, and the
@@ -24,6 +25,14 @@ catch (EdgeAiException e)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;
+}
+catch (OutputFailedException e)
+{
+    // Standard output is a full disk, a closed file or similar (`edgeai list > /dev/full`): say so once, on standard
+    // error, instead of dying of the unhandled exception (SIGABRT). A closed pipe (`| head`) is not an error here.
+    Console.SetOut(TextWriter.Null);
+    Console.Error.WriteLine($"error: cannot write the output: {e.Message}");
+    return 74;   // EX_IOERR (sysexits.h)
 }
 catch (OperationCanceledException)
 {

@@ -33,7 +33,8 @@ public sealed class Lab
     public SavedModel TrainAndSave(string name, TrainingOptions options, Action<TrainingProgress>? progress = null,
                                    CancellationToken cancel = default)
     {
-        ModelRef.ValidateName(name);
+        options.Validate(Dataset.Train.Count);
+        Store.RequireWritable(name);
         var training = Trainer.Train(Dataset.Train, options, progress, cancel);
         try
         {

@@ -24,7 +24,7 @@ public sealed class EdgeAiExtension : IKernelExtension
 
         // plotly.js where the server serves it to this page's charts (pods have no internet for a CDN).
         var chartsNote = PlotlyAsset.Publish();
-        KernelInvocationContext.Current?.ShowHtml(HtmlViews.Loaded(Mnist.Store.Root, Mnist.DataDescription, chartsNote));
+        KernelInvocationContext.Current?.ShowHtml(HtmlViews.Loaded(Mnist.StoreDescription, Mnist.DataDescription, chartsNote));
         return Task.CompletedTask;
     }
 }

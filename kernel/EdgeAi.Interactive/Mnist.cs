@@ -66,6 +66,24 @@ public static class Mnist
         return await Lab.OpenAsync(data, Store, cancel: cancel);
     }
 
+    /// <summary>The store's versions for completions, which must never fail: none when the store cannot be read.</summary>
+    internal static IReadOnlyList<StoredVersion> VersionsForCompletion()
+    {
+        try { return Store.List(); }
+        catch (Exception e) when (e is EdgeAiException or IOException or UnauthorizedAccessException) { return []; }
+    }
+
+    /// <summary>The store's folder, or why there is none (the default refused as unsafe, no home): for the load message,
+    /// so the extension still loads and each magic that needs the store says why it cannot use it.</summary>
+    internal static string StoreDescription
+    {
+        get
+        {
+            try { return Store.Root; }
+            catch (EdgeAiException e) { return $"unavailable ({e.Message})"; }
+        }
+    }
+
     internal static string DataDescription =>
         dataDirectory ?? Environment.GetEnvironmentVariable(DatasetLocator.EnvironmentVariable) ?? "found on first use (EDGEAI_DATA_DIR, the image's copy, or a download)";
 

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using EdgeAi.Core.Files;
 
 namespace EdgeAi.Core.Data;
 
@@ -29,17 +30,20 @@ public sealed class DatasetLocator
 
     public IReadOnlyList<Uri> Mirrors { get; init; } = DefaultMirrors;
     public IReadOnlyDictionary<string, string> ExpectedSha256 { get; init; } = MnistSha256;
-    public string CacheDirectory { get; init; } = DefaultCacheDirectory;
+    /// <summary>Where downloads go and are looked for (default <see cref="DefaultCacheDirectory"/>, resolved when first needed).</summary>
+    public string CacheDirectory { get => cacheDirectory ??= DefaultCacheDirectory; init => cacheDirectory = value; }
+    string? cacheDirectory;
     public string BakedDirectory { get; init; } = ImageDirectory;
     public HttpClient? Http { get; init; }
     /// <summary>The directory named by <c>EDGEAI_DATA_DIR</c>, if set.</summary>
     public string? EnvironmentDirectory { get; init; } =
         Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } dir ? dir : null;
 
+    /// <summary><c>$XDG_CACHE_HOME/edgeai/mnist</c> (~/.cache/edgeai/mnist), which must be this user's alone
+    /// (<see cref="UserFolders.RequireOwn"/>): nobody else may put data there for a training to read.</summary>
     public static string DefaultCacheDirectory =>
-        Path.Combine(Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg
-            ? xdg
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"), "edgeai", "mnist");
+        UserFolders.RequireOwn(Path.Combine(UserFolders.CacheHome, "edgeai", "mnist"), "The MNIST download cache",
+                               $"set {EnvironmentVariable} to a folder with the data, or XDG_CACHE_HOME to a folder of your own");
 
     /// <summary>The directory to read, downloading into the cache when nothing else holds the files. The files are
     /// found here and read (once) by <see cref="LoadAsync"/>.</summary>
@@ -48,7 +52,6 @@ public sealed class DatasetLocator
         if (!string.IsNullOrWhiteSpace(explicitDirectory)) return RequireComplete(explicitDirectory, "--data");
         if (EnvironmentDirectory is { } fromEnv) return RequireComplete(fromEnv, EnvironmentVariable);
         if (IsComplete(BakedDirectory)) return BakedDirectory;
-        if (IsComplete(CacheDirectory)) return CacheDirectory;
         await DownloadAsync(cancel);
         return CacheDirectory;
     }
@@ -56,7 +59,14 @@ public sealed class DatasetLocator
     public async Task<MnistDataset> LoadAsync(string? explicitDirectory = null, CancellationToken cancel = default)
     {
         var dir = await LocateAsync(explicitDirectory, cancel);
-        return await Task.Run(() => MnistDataset.Load(dir), cancel);
+        try
+        {
+            return await Task.Run(() => MnistDataset.Load(dir), cancel);
+        }
+        catch (EdgeAiException e) when (dir == CacheDirectory)
+        {
+            throw new EdgeAiException($"{e.Message} (That file is in the download cache {CacheDirectory}: delete the folder to download the data again.)", e);
+        }
     }
 
     static bool IsComplete(string dir) => MnistDataset.FileStems.All(stem => MnistDataset.FindFile(dir, stem) is not null);
@@ -78,14 +88,18 @@ public sealed class DatasetLocator
         {
             foreach (var (file, sha) in ExpectedSha256)
             {
+                // The cache holds downloads only, each checked against MNIST's SHA-256 on every use: a partial copy, a
+                // damaged disk or another data set put there by hand is replaced, never trained on as MNIST.
                 var target = Path.Combine(CacheDirectory, file);
-                if (File.Exists(target) && await Sha256Async(target, cancel) == sha) continue;
+                var cached = await CachedFileProblemAsync(target, sha, cancel);
+                if (cached is null) continue;
                 if (!await TryMirrorsAsync(http, file, sha, target, failures, cancel))
                     throw new EdgeAiException(
                         $"No MNIST data found and the download failed. Looked for {string.Join(", ", MnistDataset.FileStems)} " +
-                        $"(raw or .gz) in " +
-                        $"{BakedDirectory} and {CacheDirectory}; downloading {file} failed: {string.Join("; ", failures)}. " +
-                        $"Copy the four files into one of those directories, or pass --data DIR / set {EnvironmentVariable}.");
+                        $"(raw or .gz) in {BakedDirectory}, and for the downloads in the cache {CacheDirectory}" +
+                        (cached == "missing" ? "" : $", whose {file} {cached}") +
+                        $"; downloading {file} failed: {string.Join("; ", failures)}. " +
+                        $"Put the four files in a folder and pass --data DIR or set {EnvironmentVariable} (the cache takes only MNIST's own files).");
             }
         }
         finally
@@ -127,6 +141,16 @@ public sealed class DatasetLocator
             }
         }
         return false;
+    }
+
+    /// <summary>Null when the cached file is MNIST's; else what is wrong with it ("missing", a FIFO, another checksum).</summary>
+    static async Task<string?> CachedFileProblemAsync(string path, string sha, CancellationToken cancel)
+    {
+        var status = FileStatus.Of(path);
+        if (status.Type == FileStatus.Kind.Missing) return "missing";
+        if (status.Type != FileStatus.Kind.Regular) return $"is not a regular file ({status.Type})";
+        var actual = await Sha256Async(path, cancel);
+        return actual == sha ? null : $"has SHA-256 {actual}, not MNIST's {sha} (a partial download, or other data put there by hand)";
     }
 
     static async Task<string> Sha256Async(string path, CancellationToken cancel)

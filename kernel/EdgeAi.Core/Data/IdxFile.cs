@@ -31,8 +31,12 @@ public static class IdxFile
         return data;
     }
 
+    /// <summary>The most a file may hold: the largest set these limits allow, plus its header.</summary>
+    public const long MaxFileBytes = (long)MaxItems * 28 * 28 + 64;
+
     static (int[] Dims, byte[] Data) Read(string path, int expectedMagic, string kind)
     {
+        RequireRegularFile(path);
         using var file = File.OpenRead(path);
         using var stream = IsGzip(file) ? new GZipStream(file, CompressionMode.Decompress) : (Stream)file;
         try
@@ -74,6 +78,32 @@ public static class IdxFile
             throw new EdgeAiException($"{path}: the gzip stream is damaged ({e.Message}).", e);
         }
     }
+
+    /// <summary>
+    /// A data file is opened only when it is a regular file (a link to one is fine) of a size a data set can have:
+    /// a FIFO would block the reader until someone writes to it (a notebook's kernel with it), and a device such as
+    /// /dev/zero never ends. The type and size are read without opening the file.
+    /// </summary>
+    static void RequireRegularFile(string path)
+    {
+        var real = new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
+        var status = Files.FileStatus.Of(real);
+        if (status.Type == Files.FileStatus.Kind.Missing) throw new EdgeAiException($"{path} does not exist.");
+        if (status.Type != Files.FileStatus.Kind.Regular)
+            throw new EdgeAiException($"{path} is not a regular file (it is a {Describe(status.Type)}{(real == path ? "" : $", through the link to {real}")}); " +
+                                      "data files must be regular IDX files, raw or .gz. It was not opened.");
+        if (status.Length > MaxFileBytes)
+            throw new EdgeAiException($"{path} holds {status.Length:N0} bytes, more than an MNIST-format file can ({MaxFileBytes:N0}); it was not read.");
+    }
+
+    static string Describe(Files.FileStatus.Kind kind) => kind switch
+    {
+        Files.FileStatus.Kind.Fifo => "FIFO (named pipe)",
+        Files.FileStatus.Kind.Directory => "folder",
+        Files.FileStatus.Kind.CharacterDevice or Files.FileStatus.Kind.BlockDevice => "device",
+        Files.FileStatus.Kind.Socket => "socket",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
 
     static byte[] ReadAll(Stream stream, long total, string path)
     {

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using EdgeAi.Core.Files;
 using TorchSharp;
 
 namespace EdgeAi.Core.Native;
@@ -25,11 +26,13 @@ public static class TorchNative
     static readonly Lock Gate = new();
     static bool loaded;
 
-    /// <summary>Where patched native copies go: <c>EDGEAI_NATIVE_CACHE</c>, else ~/.cache/edgeai/native.</summary>
+    /// <summary>Where patched native copies go: <c>EDGEAI_NATIVE_CACHE</c>, else <c>$XDG_CACHE_HOME/edgeai/native</c>
+    /// (~/.cache/edgeai/native), which must be this user's alone: a library there is loaded into the process.</summary>
     public static string CacheDirectory =>
         Environment.GetEnvironmentVariable("EDGEAI_NATIVE_CACHE") is { Length: > 0 } dir
-            ? dir
-            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "edgeai", "native");
+            ? Path.GetFullPath(dir)
+            : UserFolders.RequireOwn(Path.Combine(UserFolders.CacheHome, "edgeai", "native"), "The native library cache",
+                                     "set EDGEAI_NATIVE_CACHE or XDG_CACHE_HOME to a folder of your own");
 
     /// <summary>True once the repaired copy is in use (for diagnostics and tests).</summary>
     public static bool UsesRepairedBackend { get; private set; }

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using EdgeAi.Core.Files;
 using EdgeAi.Core.Model;
 using TorchSharp;
 using TorchSharp.PyBridge;
@@ -57,19 +58,20 @@ public sealed partial class WeightStore(string root)
     public int KeepVersions { get; init; } = 20;
 
     /// <summary><c>EDGEAI_WEIGHTS_DIR</c>, else <c>/books/models</c> when the report's volume is mounted, else
-    /// ~/.local/share/edgeai/books.</summary>
+    /// <c>$XDG_DATA_HOME/edgeai/books</c> (~/.local/share/edgeai/books), which must be this user's alone
+    /// (<see cref="UserFolders.RequireOwn"/>): a shared volume is chosen by name, never by default.</summary>
     public static string DefaultRoot =>
-        Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } dir ? dir
+        Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } dir ? Path.GetFullPath(dir)
         : Directory.Exists(ReportMountPath) ? ReportStoreRoot
-        : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "edgeai", "books");
+        : UserFolders.RequireOwn(Path.Combine(UserFolders.DataHome, "edgeai", "books"), "The default weight store",
+                                 $"set {EnvironmentVariable} (or pass --store)");
 
     public static WeightStore Open(string? root = null) => new(string.IsNullOrWhiteSpace(root) ? DefaultRoot : root);
 
     /// <summary>Saves <paramref name="model"/> as a new version of <paramref name="name"/> and moves latest to it.</summary>
     public ModelManifest Save(string name, MnistMlp model, Provenance? provenance = null)
     {
-        ModelRef.ValidateName(name);
-        var modelDir = Path.Combine(Root, name);
+        var modelDir = ModelDirectory(name);
         return Writing(() =>
         {
             System.IO.Directory.CreateDirectory(modelDir);
@@ -116,14 +118,53 @@ public sealed partial class WeightStore(string root)
         });
     }
 
+    /// <summary>
+    /// Checks that a new version of <paramref name="name"/> could be saved now, before a long training: the model's
+    /// folder can be created and a file written in it (and removed). A read-only volume, or a store that belongs to
+    /// another user, then fails in a second with the reason instead of after the last epoch.
+    /// </summary>
+    public void RequireWritable(string name)
+    {
+        var modelDir = ModelDirectory(name);
+        Writing(() =>
+        {
+            System.IO.Directory.CreateDirectory(modelDir);
+            var probe = Path.Combine(modelDir, $"{Leftovers.TempPrefix}{Leftovers.Tag()}.tmp");   // a leftover if killed here
+            DurableFile.WriteNew(probe, "probe"u8);
+            File.Delete(probe);
+            return 0;
+        }, "Nothing was saved, and training was not started: it could not have been saved.");
+    }
+
+    /// <summary>
+    /// The folder of model <paramref name="name"/>, refused when it is a symbolic link: the store writes none, and
+    /// following one would send saves, and <c>latest</c>, to wherever whoever made it chose (any folder the saving
+    /// user can write). The store's own folder may be a link; that is its owner's choice.
+    /// </summary>
+    string ModelDirectory(string name)
+    {
+        ModelRef.ValidateName(name);
+        var modelDir = Path.Combine(Root, name);
+        RefuseLink(modelDir, $"Model '{name}'");
+        return modelDir;
+    }
+
+    static void RefuseLink(string directory, string what)
+    {
+        if (new DirectoryInfo(directory).LinkTarget is { } target)
+            throw new EdgeAiException($"{what}: {directory} is a symbolic link (to {Printable.Of(target)}); the store writes no links, so it was not used. " +
+                                      "Remove the link (or move it out of the store).");
+    }
+
     /// <summary>Claims the next free version number by renaming the staging directory onto it.</summary>
     static ModelManifest Publish(string modelDir, string staging, ModelManifest manifest)
     {
         var manifestPath = Path.Combine(staging, ModelManifest.ManifestFile);
+        var taken = 0;   // the highest number found in the way (a link that is not ours counts; it is never read)
         for (var attempt = 0; ; attempt++)
         {
             // Numbered after the highest complete version: empty or foreign folders (v999999999 made by hand) do not count.
-            var version = CompleteVersions(modelDir).DefaultIfEmpty(0).Max() + 1;
+            var version = Math.Max(CompleteVersions(modelDir).DefaultIfEmpty(0).Max(), taken) + 1;
             if (version > MaxVersion)
                 throw new EdgeAiException($"Model '{manifest.Name}' has reached version {MaxVersion}, the last the store numbers; save under another name.");
             manifest = manifest with { Version = version };
@@ -137,8 +178,9 @@ public sealed partial class WeightStore(string root)
             }
             catch (IOException) when (System.IO.Directory.Exists(target) && attempt < 1000)
             {
-                // Another writer published this number first (or a foreign folder holds it); take the next free one.
-                if (!File.Exists(Path.Combine(target, ModelManifest.ManifestFile)))
+                // Another writer published this number first (or a link holds it); take the next free one.
+                taken = version;
+                if (new DirectoryInfo(target).LinkTarget is null && !File.Exists(Path.Combine(target, ModelManifest.ManifestFile)))
                     throw new EdgeAiException($"{target} is in the way of the next version and is not one (no {ModelManifest.ManifestFile}); " +
                                               "move it out of the store, then save again.");
             }
@@ -247,7 +289,7 @@ public sealed partial class WeightStore(string root)
     /// <summary>The manifest of a version and its directory, with the format and architecture checked.</summary>
     public (ModelManifest Manifest, string Directory) ReadManifest(ModelRef reference)
     {
-        var modelDir = Path.Combine(Root, reference.Name);
+        var modelDir = ModelDirectory(reference.Name);
         if (!System.IO.Directory.Exists(Root))
             throw new EdgeAiException($"The weight store {Root} does not exist. Mount the shared volume there, " +
                                       $"set {EnvironmentVariable}, or train a model first.");
@@ -269,6 +311,7 @@ public sealed partial class WeightStore(string root)
         }
 
         var directory = VersionDirectory(modelDir, version);
+        RefuseLink(directory, new ModelRef(reference.Name, version).ToString());
         var manifestPath = Path.Combine(directory, ModelManifest.ManifestFile);
         ModelManifest? manifest;
         try
@@ -334,6 +377,13 @@ public sealed partial class WeightStore(string root)
         {
             var modelDir = Path.Combine(Root, model);
             if (!System.IO.Directory.Exists(modelDir)) continue;
+            if (new DirectoryInfo(modelDir).LinkTarget is { } modelLink)
+            {
+                problems.Add(new BadEntry(modelDir, $"a symbolic link (to {Printable.Of(modelLink)}); the store writes none, so it is not read"));
+                continue;
+            }
+            foreach (var link in Versions(modelDir, links: true))
+                problems.Add(new BadEntry(VersionDirectory(modelDir, link), "a symbolic link; the store writes none, so it is not read"));
             int? latest = null;
             List<int> numbers;
             try
@@ -367,9 +417,12 @@ public sealed partial class WeightStore(string root)
         System.IO.Directory.EnumerateDirectories(Root).Select(Path.GetFileName).OfType<string>()
             .Where(n => !n.StartsWith('.')).Order();
 
-    static IEnumerable<int> Versions(string modelDir) =>
-        System.IO.Directory.EnumerateDirectories(modelDir)
-            .Select(d => VersionPattern().Match(Path.GetFileName(d)))
+    /// <summary>Version numbers of the folders named like versions; <paramref name="links"/> takes those that are
+    /// symbolic links instead (never read through: see <see cref="ModelDirectory"/>).</summary>
+    static IEnumerable<int> Versions(string modelDir, bool links = false) =>
+        new DirectoryInfo(modelDir).EnumerateDirectories()
+            .Where(d => d.LinkTarget is not null == links)
+            .Select(d => VersionPattern().Match(d.Name))
             .Where(m => m.Success).Select(m => int.Parse(m.Groups[1].Value));
 
     /// <summary>Published versions: folders with a manifest (rename(2) publishes folder and manifest together).</summary>
@@ -418,7 +471,7 @@ public sealed partial class WeightStore(string root)
         return buffer.ToArray();
     }
 
-    T Writing<T>(Func<T> write)
+    T Writing<T>(Func<T> write, string outcome = "Nothing was saved; earlier versions are unchanged.")
     {
         try
         {
@@ -428,7 +481,7 @@ public sealed partial class WeightStore(string root)
         {
             throw new EdgeAiException(
                 $"Cannot write to the weight store {Root}: {e.Message} Check that the volume is mounted read-write and " +
-                $"writable by user '{Environment.UserName}', or set {EnvironmentVariable}. Nothing was saved; earlier versions are unchanged.", e);
+                $"writable by user '{Environment.UserName}', or set {EnvironmentVariable}. {outcome}", e);
         }
     }
 

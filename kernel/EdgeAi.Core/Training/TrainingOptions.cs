@@ -3,7 +3,12 @@ namespace EdgeAi.Core.Training;
 /// <summary>Training settings; the defaults are the report's (3 epochs, batch 32 as Keras, Adam 1e-3).</summary>
 public sealed record TrainingOptions
 {
-    public const int MaxEpochs = 100, MaxThreads = 256;
+    public const int MaxEpochs = 100;
+
+    /// <summary>The cores this process may use: .NET's count honours its CPU affinity and its cgroup's CPU limit (a
+    /// pod's <c>limits.cpu</c>). More threads than that only queue for the same cores and starve the node's other
+    /// work (256 threads on 2 cores took 40 times as long).</summary>
+    public static int MaxThreads => Environment.ProcessorCount;
     /// <summary>The defaults, for front ends that show them or fall back to them (the magic, the CLI, scripts).</summary>
     public static readonly TrainingOptions Default = new();
 
@@ -14,7 +19,7 @@ public sealed record TrainingOptions
     public long? Seed { get; init; }
     /// <summary>Intra-op threads for libtorch's matrix products. One by default: it leaves the other cores to the
     /// Jupyter server and other pods, and equal seeds then give equal weights. Two gain little for a model this small
-    /// (3 epochs on 2 cores: batch 128 0.87 s vs 0.96 s, batch 32 no faster; session 7).</summary>
+    /// (docs/performance.md).</summary>
     public int Threads { get; init; } = 1;
     /// <summary>How often per-batch progress is reported (the last batch of each epoch always is).</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(250);
@@ -28,7 +33,8 @@ public sealed record TrainingOptions
             errors.Add($"batch size {BatchSize} is outside 1-{trainingImages} (the number of training images)");
         if (!(LearningRate > 0 && LearningRate <= 1)) errors.Add($"learning rate {LearningRate} is outside (0, 1]");
         if (Seed is < 0) errors.Add($"seed {Seed} is negative; use 0 or more");
-        if (Threads is < 1 or > MaxThreads) errors.Add($"threads {Threads} is outside 1-{MaxThreads}");
+        if (Threads < 1 || Threads > MaxThreads)
+            errors.Add($"threads {Threads} is outside 1-{MaxThreads} (the cores this process may use, its CPU limit included)");
         if (errors.Count > 0) throw new EdgeAiException("Invalid training options: " + string.Join("; ", errors) + ".");
     }
 }

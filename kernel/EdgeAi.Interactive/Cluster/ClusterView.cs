@@ -24,11 +24,15 @@ public static class ClusterReader
 
     public static async Task<ClusterView> ReadInClusterAsync(CancellationToken cancel)
     {
-        using var client = new Kubernetes(KubernetesClientConfiguration.InClusterConfig());
+        using var client = Client(KubernetesClientConfiguration.InClusterConfig());
         var ns = Environment.GetEnvironmentVariable("POD_NAMESPACE") is { Length: > 0 } fromEnv ? fromEnv : File.ReadAllText(NamespaceFile).Trim();
         var pod = Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } name ? name : Environment.MachineName;
         return await ReadAsync(client, ns, pod, cancel);
     }
+
+    /// <summary>A client whose replies are capped (<see cref="BoundedReplies"/>).</summary>
+    public static Kubernetes Client(KubernetesClientConfiguration config, long maxReplyBytes = BoundedReplies.DefaultMaxBytes) =>
+        new(config, new BoundedReplies(maxReplyBytes));
 
     public static async Task<ClusterView> ReadAsync(IKubernetes client, string ns, string podName, CancellationToken cancel)
     {
@@ -75,10 +79,21 @@ public static class ClusterReader
         {
             return await call();
         }
+        catch (Exception e) when (e is not ReplyTooLargeException && Inner<ReplyTooLargeException>(e) is { } tooLarge)
+        {
+            throw tooLarge;   // KubernetesClient may wrap what the handler threw
+        }
         catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.Forbidden)
         {
             throw new EdgeAi.Core.EdgeAiException(
                 $"The pod's service account may not read {what} (HTTP 403). Apply k8s/base's Role and RoleBinding, which grant get/list on pods and get on deployments and persistentvolumeclaims.", e);
         }
+    }
+
+    static T? Inner<T>(Exception e) where T : Exception
+    {
+        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
+            if (inner is T found) return found;
+        return null;
     }
 }

@@ -28,7 +28,7 @@ static class LoadMagic
             Parameters =
             [
                 new KernelDirectiveParameter("--model", "NAME or NAME@VERSION (default mnist-mlp@latest)") { AllowImplicitName = true, TypeHint = "NAME[@VERSION]" }
-                    .AddCompletions(() => Mnist.Store.List().SelectMany(v => new[] { v.Manifest.Name, v.Manifest.Ref.ToString() }).Distinct()),
+                    .AddCompletions(() => Mnist.VersionsForCompletion().SelectMany(v => new[] { v.Manifest.Name, v.Manifest.Ref.ToString() }).Distinct()),
                 Magic.HelpParameter(),
             ],
         };

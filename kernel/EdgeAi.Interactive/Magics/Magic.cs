@@ -28,7 +28,10 @@ static class Magic
             try
             {
                 using var run = Interrupts.Begin(context.CancellationToken);
-                await handler(command, context, run.Token);
+                // The cell waits for the magic or for an interrupt, whichever comes first. A magic blocked in a system
+                // call (a read from a hung NFS mount) cannot see its token; it is left to finish or fail on its own on
+                // the thread pool, and the kernel answers the next cell meanwhile.
+                await Task.Run(() => handler(command, context, run.Token), run.Token).WaitAsync(run.Token);
             }
             catch (EdgeAiException e)
             {
@@ -36,7 +39,9 @@ static class Magic
             }
             catch (OperationCanceledException)
             {
-                context.Fail(command, message: $"{directive.Name} was interrupted. Nothing was saved; the weight store is unchanged.");
+                // The kernel's own cancel command, or Jupyter's interrupt button (SIGUSR2 from the launcher).
+                var how = context.CancellationToken.IsCancellationRequested ? "cancelled" : "interrupted";
+                context.Fail(command, message: $"{directive.Name} was {how}. Nothing was saved; the weight store is unchanged.");
             }
             catch (Exception e)
             {

@@ -60,7 +60,7 @@ static class TrainMagic
                 new("--threads", $"libtorch threads, 1-{TrainingOptions.MaxThreads} (default {defaults.Threads}: fastest for this model)") { TypeHint = "number" },
                 new("--data", "Directory of the MNIST IDX files (default: EDGEAI_DATA_DIR, the image's copy, or a download)") { TypeHint = "DIR" },
                 new KernelDirectiveParameter("--name", "Model name in the store (default mnist-mlp)") { TypeHint = "NAME" }
-                    .AddCompletions(() => Mnist.Store.List().Select(v => v.Manifest.Name).Distinct()),
+                    .AddCompletions(() => Mnist.VersionsForCompletion().Select(v => v.Manifest.Name).Distinct()),
                 Magic.HelpParameter(),
             ],
         };

@@ -86,19 +86,29 @@ static class HtmlViews
         div("Not running in a Kubernetes cluster (no service account token and KUBERNETES_SERVICE_HOST). Host ", b(host),
             ", weight store ", code(store), ", data ", data, ".");
 
+    /// <summary>
+    /// Pod, Deployment and claim in one sentence, and the replicas' table. Absent values (a pod not yet on a node, no
+    /// IP) show as "—", not "&lt;null&gt;".
+    /// </summary>
     public static IHtmlContent Cluster(ClusterView view, string store)
     {
-        var replicas = view.Deployment is null ? [] : new object[]
-        {
-            $" Deployment ", b(view.Deployment), $": {view.Replicas.Count(p => p.Ready)}/{view.DesiredReplicas} replicas ready.",
+        static string Shown(string? value) => string.IsNullOrEmpty(value) ? "—" : value;
+        object[] replicas = view.Deployment is null ? [] :
+        [
+            " Deployment ", b(view.Deployment), $": {view.Replicas.Count(p => p.Ready)}/{view.DesiredReplicas?.ToString(CultureInfo.InvariantCulture) ?? "—"} replicas ready.",
             table(tr(th("pod"), th("node"), th("phase"), th("ready"), th("IP")),
-                  view.Replicas.Select(p => tr(td(p.Name + (p.Name == view.Pod.Name ? " (this kernel)" : "")), td(p.Node), td(p.Phase),
-                                               td(p.Ready ? "yes" : "no"), td(p.Ip)))),
-        };
+                  view.Replicas.Select(p => tr(td(p.Name + (p.Name == view.Pod.Name ? " (this kernel)" : "")), td(Shown(p.Node)), td(p.Phase),
+                                               td(p.Ready ? "yes" : "no"), td(Shown(p.Ip))))),
+        ];
         object[] books = view.BooksClaim is null
             ? [$" No claim is mounted at {ClusterReader.BooksPath}; the store is ", code(store), "."]
-            : [" ", code(ClusterReader.BooksPath), " is claim ", b(view.BooksClaim), $" (volume {view.BooksVolume}, {view.BooksAccessModes}, {view.BooksCapacity}); store ", code(store), "."];
-        return div("Pod ", b(view.Pod.Name), " on node ", b(view.Pod.Node), " in namespace ", code(view.Namespace), ".", replicas, books);
+            : [" ", code(ClusterReader.BooksPath), " is claim ", b(view.BooksClaim),
+               $" (volume {Shown(view.BooksVolume)}, {Shown(view.BooksAccessModes)}, {Shown(view.BooksCapacity)}); store ", code(store), "."];
+        return div(Inline(["Pod ", b(view.Pod.Name), " on node ", b(Shown(view.Pod.Node)), " in namespace ", code(view.Namespace), ".", .. replicas, .. books]));
     }
 
+    /// <summary>Pieces made at run time as one piece of HTML: text escaped, elements as they are. (PocketView takes an
+    /// array made at run time as one child, which the kernel's formatter then shows as a table of its items.)</summary>
+    static IHtmlContent Inline(IEnumerable<object> pieces) => new HtmlString(string.Concat(pieces.Select(piece =>
+        piece is IHtmlContent html ? html.ToString() : System.Net.WebUtility.HtmlEncode(piece.ToString()))));
 }

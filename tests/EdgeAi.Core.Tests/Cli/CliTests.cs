@@ -16,7 +16,7 @@ public sealed class CliTests(TrainedFashionModel fashion) : IDisposable
     [Theory]
     [InlineData("eval", "No model named 'mnist-mlp'")]
     [InlineData("eval mnist-mlp@x", "Version 'x'")]
-    [InlineData("train --epochs 0 --threads 999", "epochs 0 is outside 1-100; threads 999 is outside 1-256")]
+    [InlineData("train --epochs 0 --threads 999", "epochs 0 is outside 1-100; threads 999 is outside 1-")]
     public void Errors_name_the_value_and_exit_2_without_a_stack_trace(string arguments, string message)
     {
         var store = temp.Combine("books");
@@ -84,6 +84,27 @@ public sealed class CliTests(TrainedFashionModel fashion) : IDisposable
         Assert.All(rows.Zip(probabilities), x => Assert.Equal(int.Parse(x.First[2]), Array.IndexOf(x.Second, x.Second.Max())));
         var accuracy = rows.Count(r => r[1] == r[2]) / 10_000.0;
         Assert.Equal(saved.Metrics!.TestAccuracy, accuracy, 6);
+    }
+
+    /// <summary>More threads than the cores the process may use (here one, by its CPU affinity) only queue for them.</summary>
+    [Fact]
+    public void Threads_beyond_the_cores_this_process_may_use_are_refused_with_the_range()
+    {
+        var store = temp.Combine("books");
+        var result = Processes.Execute(Processes.Info("taskset", ["-c", "0", "dotnet", Cli, "train", "--threads", "2", "--store", store,
+                                                                  "--data", RealData.RequireFashionMnist()]), TimeSpan.FromMinutes(2));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("threads 2 is outside 1-1 (the cores this process may use, its CPU limit included)", result.Stderr);
+        Assert.False(Directory.Exists(store));
+    }
+
+    [Fact]
+    public void Output_that_cannot_be_written_is_one_error_line_not_a_crash()
+    {
+        var store = Directory.CreateDirectory(temp.Combine("books")).FullName;
+        var result = Processes.Execute(Processes.Info("sh", ["-c", $"exec dotnet '{Cli}' list --store '{store}' > /dev/full"]), TimeSpan.FromMinutes(2));
+        Assert.Equal(74, result.ExitCode);
+        Assert.Equal("error: cannot write the output: No space left on device", result.Stderr.Trim());
     }
 
     static (int ExitCode, string Output) Run(params string[] arguments)

@@ -86,6 +86,53 @@ public sealed class DatasetLocatorTests : IDisposable
         Assert.Empty(Directory.GetFiles(temp.Combine("cache"), "*.part"));
     }
 
+    /// <summary>Other data under the cache's names (Fashion-MNIST copied there, a partial download): checked against
+    /// MNIST's SHA-256 on every use, never trained on as MNIST; offline, the message says it is the download cache
+    /// and what to do.</summary>
+    [Fact]
+    public async Task Cached_files_that_are_not_the_expected_download_are_replaced_or_named_with_the_cache()
+    {
+        var source = temp.Combine("served");
+        Idx.WriteDataset(source, 5, 3, seed: 1);
+        Idx.WriteDataset(temp.Combine("cache"), 7, 4, seed: 2);   // a complete set, but not the one expected
+        var offline = new DatasetLocator
+        {
+            CacheDirectory = temp.Combine("cache"), BakedDirectory = temp.Combine("baked"),
+            Mirrors = [new Uri("http://127.0.0.1:9/")], ExpectedSha256 = Hashes(source),
+        };
+        var e = await Assert.ThrowsAsync<EdgeAiException>(() => offline.LoadAsync());
+        Assert.Matches($@"the cache {System.Text.RegularExpressions.Regex.Escape(temp.Combine("cache"))}, whose [a-z0-9-]+-ubyte\.gz has SHA-256 [0-9a-f]{{64}}, not MNIST's", e.Message);
+        Assert.Contains("a partial download, or other data put there by hand", e.Message);
+        Assert.Contains("pass --data DIR", e.Message);
+
+        using var server = new FileServer(source);
+        var online = new DatasetLocator
+        {
+            CacheDirectory = temp.Combine("cache"), BakedDirectory = temp.Combine("baked"),
+            Mirrors = [server.Url], ExpectedSha256 = Hashes(source),
+        };
+        Assert.Equal(5, (await online.LoadAsync()).Train.Count);
+        Assert.Equal(Hashes(source), Hashes(temp.Combine("cache")));
+    }
+
+    [Fact]
+    public async Task A_truncated_cached_file_is_downloaded_again()
+    {
+        var source = temp.Combine("served");
+        Idx.WriteDataset(source, 5, 3);
+        Directory.CreateDirectory(temp.Combine("cache"));
+        foreach (var file in Directory.GetFiles(source)) File.Copy(file, temp.Combine("cache", Path.GetFileName(file)));
+        var cached = temp.Combine("cache", "t10k-images-idx3-ubyte.gz");
+        File.WriteAllBytes(cached, File.ReadAllBytes(cached)[..40]);
+        using var server = new FileServer(source);
+        var locator = new DatasetLocator
+        {
+            CacheDirectory = temp.Combine("cache"), BakedDirectory = temp.Combine("baked"),
+            Mirrors = [server.Url], ExpectedSha256 = Hashes(source),
+        };
+        Assert.Equal(3, (await locator.LoadAsync()).Test.Count);
+    }
+
     static Dictionary<string, string> Hashes(string dir) => Directory.GetFiles(dir).ToDictionary(
         f => Path.GetFileName(f), f => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f))).ToLowerInvariant());
 

@@ -21,6 +21,35 @@ public sealed class IdxFileTests : IDisposable
         Assert.Equal(12 * 784, data.Train.Pixels.Length);
     }
 
+    /// <summary>A FIFO blocks whoever opens it until someone writes; /dev/zero never ends. Neither is opened.</summary>
+    [Fact]
+    public void A_data_file_that_is_a_fifo_or_a_device_is_refused_without_opening_it()
+    {
+        Idx.WriteDataset(temp.Path, train: 12, test: 5);
+        var images = temp.Combine("train-images-idx3-ubyte.gz");
+        File.Delete(images);
+        Processes.Run("mkfifo", images);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var e = Assert.Throws<EdgeAiException>(() => MnistDataset.Load(temp.Path));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "the FIFO was opened");
+        Assert.Contains($"{images} is not a regular file (it is a FIFO (named pipe))", e.Message);
+
+        File.Delete(images);
+        File.CreateSymbolicLink(images, "/dev/zero");
+        e = Assert.Throws<EdgeAiException>(() => MnistDataset.Load(temp.Path));
+        Assert.Contains("it is a device, through the link to /dev/zero", e.Message);
+    }
+
+    [Fact]
+    public void A_link_to_a_regular_data_file_is_read()
+    {
+        Idx.WriteDataset(temp.Combine("real"), train: 12, test: 5);
+        Directory.CreateDirectory(temp.Combine("links"));
+        foreach (var file in Directory.GetFiles(temp.Combine("real")))
+            File.CreateSymbolicLink(temp.Combine("links", Path.GetFileName(file)), file);
+        Assert.Equal(12, MnistDataset.Load(temp.Combine("links")).Train.Count);
+    }
+
     [Fact]
     public void WrongMagicIsNamed()
     {

@@ -143,4 +143,41 @@ public sealed class HostileStoreTests : IDisposable
         Assert.Contains("is not allowed", Assert.Throws<EdgeAiException>(() => store.Save(name, model)).Message);
         Assert.False(Directory.Exists(temp.Combine("books")) && Directory.EnumerateFileSystemEntries(temp.Combine("books")).Any());
     }
+
+    /// <summary>Someone who can write the store links a model's folder elsewhere: a save would write there (any folder
+    /// the saving user can write), a load would read there. Folder links are refused as file links are.</summary>
+    [Fact]
+    public void A_model_folder_that_is_a_link_is_neither_written_through_nor_read_through()
+    {
+        var elsewhere = Directory.CreateDirectory(temp.Combine("elsewhere")).FullName;
+        Directory.CreateDirectory(temp.Combine("books"));
+        Directory.CreateSymbolicLink(temp.Combine("books", "escape"), elsewhere);
+        var e = Assert.Throws<EdgeAiException>(() => Save("escape"));
+        Assert.Contains($"{temp.Combine("books", "escape")} is a symbolic link (to {elsewhere})", e.Message);
+        Assert.Empty(Directory.GetFileSystemEntries(elsewhere));
+
+        // A model saved elsewhere and linked in is not loaded or listed as the store's, and the listing says why.
+        new WeightStore(temp.Combine("other")).Save("escape", new MnistMlp(seed: 2));
+        Directory.Delete(temp.Combine("books", "escape"));
+        Directory.CreateSymbolicLink(temp.Combine("books", "escape"), temp.Combine("other", "escape"));
+        Assert.Contains("symbolic link", Assert.Throws<EdgeAiException>(() => store.Load(ModelRef.Parse("escape"))).Message);
+        var survey = store.Survey();
+        Assert.Empty(survey.Versions);
+        Assert.Contains(survey.Problems, p => p.Path.EndsWith("escape") && p.Problem.Contains("symbolic link"));
+    }
+
+    [Fact]
+    public void A_version_folder_that_is_a_link_is_not_read_through_nor_numbered_after()
+    {
+        Save();
+        Save("other");
+        Directory.CreateSymbolicLink(VersionDir("mnist-mlp", 2), VersionDir("other", 1));
+        Assert.Contains("symbolic link", Assert.Throws<EdgeAiException>(() => store.Load(ModelRef.Parse("mnist-mlp@2"))).Message);
+        Assert.Equal([1], store.List("mnist-mlp").Select(v => v.Manifest.Version));
+        Assert.Contains(store.Survey().Problems, p => p.Path == VersionDir("mnist-mlp", 2) && p.Problem.Contains("symbolic link"));
+        // The link is in the way of number 2, so the next save takes 3, and latest never names the link.
+        Assert.Equal(3, Save().Version);
+        using var latest = store.Load(ModelRef.Parse("mnist-mlp"));
+        Assert.Equal(3, latest.Manifest.Version);
+    }
 }

@@ -39,7 +39,8 @@ public sealed class TrainMagicTests
     [Theory]
     [InlineData("--epochs 0", "epochs 0 is outside 1-100")]
     [InlineData("--learning-rate 5", "learning rate 5 is outside (0, 1]")]
-    [InlineData("--threads 0", "threads 0 is outside 1-256")]
+    [InlineData("--threads 0", "threads 0 is outside 1-")]
+    [InlineData("--threads 4096", "threads 4096 is outside 1-")]
     [InlineData("--batch-size 60001", "batch size 60001 is outside 1-8000")]
     [InlineData("--name ../../etc", "Model name '../../etc' is not allowed")]
     [InlineData("--data /nonexistent", "'/nonexistent' (from --data) does not exist")]
@@ -52,6 +53,23 @@ public sealed class TrainMagicTests
         Assert.DoesNotContain("   at ", cell.Error);   // no stack trace
         Assert.Empty(new WeightStore(session.Store).List());
         Assert.Equal("2", (await session.RunAsync("1 + 1")).ReturnValue);
+    }
+
+    /// <summary>A data folder of the user's choosing whose images file is a FIFO: refused at once, the kernel answers on.</summary>
+    [Fact]
+    public async Task A_data_file_that_would_block_is_refused_and_the_kernel_answers_the_next_cell()
+    {
+        await using var session = await KernelSession.StartAsync();
+        using var temp = new TempDirectory();
+        Idx.WriteDataset(temp.Path, train: 16, test: 4);
+        var images = temp.Combine("train-images-idx3-ubyte.gz");
+        File.Delete(images);
+        Processes.Run("mkfifo", images);
+        var cell = session.RunAsync($"#!mnist-train --data {temp.Path}");
+        Assert.True(await Task.WhenAny(cell, Task.Delay(TimeSpan.FromSeconds(30))) == cell, "the cell hung on the FIFO");
+        Assert.Contains($"{images} is not a regular file (it is a FIFO (named pipe))", (await cell).Error);
+        Assert.Equal("2", (await session.RunAsync("1 + 1")).ReturnValue);
+        Assert.Empty(new WeightStore(session.Store).List());
     }
 
     [Fact]
