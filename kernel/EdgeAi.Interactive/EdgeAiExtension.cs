@@ -11,11 +11,11 @@ public sealed class EdgeAiExtension : IKernelExtension
     public Task OnLoadAsync(Kernel kernel)
     {
         var target = kernel is CompositeKernel composite ? composite : kernel.RootKernel as CompositeKernel ?? (Kernel)kernel;
-        TrainMagic.Register(target);
-        LoadMagic.Register(target);
-        EvalMagic.Register(target);
-        PredictMagic.Register(target);
-        WeightsMagic.Register(target);
+        MnistTrainMagic.Register(target);
+        MnistLoadMagic.Register(target);
+        MnistEvalMagic.Register(target);
+        MnistPredictMagic.Register(target);
+        MnistWeightsMagic.Register(target);
         ClusterMagic.Register(target);
         Formatter.Register<ChartOutput>((chart, writer) => writer.Write(chart.Html), "text/html");
         Formatter.Register<ChartOutput>((chart, writer) => writer.Write(chart.PlotlyJson), ChartOutput.PlotlyMimeType);

@@ -35,7 +35,7 @@ public static class Plots
             using var loaded = store.Load(new ModelRef(v.Manifest.Name, v.Manifest.Version));
             return loaded.Seconds;
         }).ToArray();
-        return Charts.SecondsBars(
+        return IsolatedCharts.SecondsBars(
             rows.Select(v => v.Manifest.Ref.ToString()).ToArray(),
             ["train (from the manifest)", "load (measured now)"],
             [rows.Select(v => v.Manifest.Training!.Seconds).ToArray(), loadSeconds],

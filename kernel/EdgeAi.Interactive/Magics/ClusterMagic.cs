@@ -6,7 +6,7 @@ using Microsoft.DotNet.Interactive.Directives;
 namespace EdgeAi.Interactive.Magics;
 
 /// <summary>#!cluster: where this kernel runs.</summary>
-public sealed class ShowCluster : MagicCommand;
+public sealed class ClusterCommand : MagicCommand;
 
 static class ClusterMagic
 {
@@ -17,7 +17,7 @@ static class ClusterMagic
             Description = "Show where this kernel runs: in Kubernetes its pod, node, Deployment replicas and the claim behind /books",
             Parameters = [Magic.HelpParameter()],
         };
-        Magic.Add<ShowCluster>(kernel, directive, async (_, context, cancel) =>
+        Magic.Add<ClusterCommand>(kernel, directive, async (_, context, cancel) =>
         {
             var store = Mnist.Store.Root;
             if (!ClusterReader.InCluster)

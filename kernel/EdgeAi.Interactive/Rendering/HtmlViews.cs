@@ -12,7 +12,7 @@ namespace EdgeAi.Interactive.Rendering;
 /// <summary>
 /// Every piece of HTML the magics show, built with PocketView (dotnet-interactive's own way): text put into an
 /// element is escaped, so names, paths, pod phases or anything else read from the store or the cluster cannot
-/// inject markup. Only PNG data URIs are trusted as they are; charts are ChartOutputs, made by EdgeAi.Charts.
+/// inject markup. Only PNG data URIs are trusted as they are; charts are ChartBuilder, made by EdgeAi.Charts.
 /// </summary>
 static class HtmlViews
 {

@@ -18,7 +18,7 @@ static class PlotlyAsset
         var target = Path.Combine(root, "edgeai", "plotly.min.js");
         try
         {
-            var script = System.Text.Encoding.UTF8.GetBytes(Charts.PlotlyJs());
+            var script = System.Text.Encoding.UTF8.GetBytes(IsolatedCharts.PlotlyJs());
             if (File.Exists(target) && new FileInfo(target).Length == script.Length && File.ReadAllBytes(target).AsSpan().SequenceEqual(script))
                 return null;
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);

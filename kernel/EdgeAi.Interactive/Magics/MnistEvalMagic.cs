@@ -6,12 +6,12 @@ using Microsoft.DotNet.Interactive.Directives;
 namespace EdgeAi.Interactive.Magics;
 
 /// <summary>#!mnist-eval: test accuracy, per-class accuracy and a confusion-matrix heatmap.</summary>
-public sealed class EvaluateMnist : MagicCommand
+public sealed class MnistEvalCommand : MagicCommand
 {
     public string? Data { get; set; }
 }
 
-static class EvalMagic
+static class MnistEvalMagic
 {
     public static void Register(Kernel kernel)
     {
@@ -24,7 +24,7 @@ static class EvalMagic
                 Magic.HelpParameter(),
             ],
         };
-        Magic.Add<EvaluateMnist>(kernel, directive, async (command, context, cancel) =>
+        Magic.Add<MnistEvalCommand>(kernel, directive, async (command, context, cancel) =>
         {
             var model = Require.Model();
             var lab = await Mnist.ForDataAsync(command.Data, cancel);
@@ -32,7 +32,7 @@ static class EvalMagic
             Mnist.LastEvaluation = result;
             context.ShowHtml(HtmlViews.Evaluation(Mnist.Manifest!, result));
             var counts = Enumerable.Range(0, 10).Select(t => Enumerable.Range(0, 10).Select(p => result.Confusion[t, p]).ToArray()).ToArray();
-            context.ShowChart(Charts.Confusion(counts, "Confusion matrix (rows: true label)"));
+            context.ShowChart(IsolatedCharts.Confusion(counts, "Confusion matrix (rows: true label)"));
         });
     }
 }

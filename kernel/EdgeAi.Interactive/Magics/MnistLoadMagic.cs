@@ -6,7 +6,7 @@ using Microsoft.DotNet.Interactive.Directives;
 namespace EdgeAi.Interactive.Magics;
 
 /// <summary>#!mnist-load [NAME[@VERSION]]: the report's "no training" path.</summary>
-public sealed class LoadMnist : MagicCommand
+public sealed class MnistLoadCommand : MagicCommand
 {
     public string? Model { get; set; }
 
@@ -18,7 +18,7 @@ public sealed class LoadMnist : MagicCommand
     }
 }
 
-static class LoadMagic
+static class MnistLoadMagic
 {
     public static void Register(Kernel kernel)
     {
@@ -32,7 +32,7 @@ static class LoadMagic
                 Magic.HelpParameter(),
             ],
         };
-        Magic.Add<LoadMnist>(kernel, directive, (command, context, cancel) =>
+        Magic.Add<MnistLoadCommand>(kernel, directive, (command, context, cancel) =>
         {
             var loaded = Mnist.Store.Load(ModelRef.Parse(command.Model));
             Mnist.Use(loaded.Model, loaded.Manifest);

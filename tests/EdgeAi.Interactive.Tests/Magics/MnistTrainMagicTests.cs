@@ -5,7 +5,7 @@ using Microsoft.DotNet.Interactive.Events;
 
 namespace EdgeAi.Interactive.Tests.Magics;
 
-public sealed class TrainMagicTests
+public sealed class MnistTrainMagicTests
 {
     [Fact, Trait("Needs", "libtorch")]
     public async Task TrainingUpdatesOneProgressDisplayDrawsCurvesAndSaves()

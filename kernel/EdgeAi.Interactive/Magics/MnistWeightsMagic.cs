@@ -5,9 +5,9 @@ using Microsoft.DotNet.Interactive.Directives;
 namespace EdgeAi.Interactive.Magics;
 
 /// <summary>#!mnist-weights: models and versions on the shared store.</summary>
-public sealed class ListWeights : MagicCommand;
+public sealed class MnistWeightsCommand : MagicCommand;
 
-static class WeightsMagic
+static class MnistWeightsMagic
 {
     public static void Register(Kernel kernel)
     {
@@ -16,7 +16,7 @@ static class WeightsMagic
             Description = "List the models and versions on the shared weight store (size, accuracy, when, by whom)",
             Parameters = [Magic.HelpParameter()],
         };
-        Magic.Add<ListWeights>(kernel, directive, (_, context, cancel) =>
+        Magic.Add<MnistWeightsCommand>(kernel, directive, (_, context, cancel) =>
         {
             var survey = Mnist.Store.Survey();
             context.ShowHtml(survey.Versions.Count == 0 && survey.Problems.Count == 0

@@ -8,7 +8,7 @@ using Microsoft.DotNet.Interactive.Directives;
 namespace EdgeAi.Interactive.Magics;
 
 /// <summary>#!mnist-train: train, show live progress and curves, save a new version to the shared store.</summary>
-public sealed class TrainMnist : MagicCommand
+public sealed class MnistTrainCommand : MagicCommand
 {
     public string? Epochs { get; set; }
     public string? BatchSize { get; set; }
@@ -43,7 +43,7 @@ public sealed class TrainMnist : MagicCommand
     }
 }
 
-static class TrainMagic
+static class MnistTrainMagic
 {
     public static void Register(Kernel kernel)
     {
@@ -64,10 +64,10 @@ static class TrainMagic
                 Magic.HelpParameter(),
             ],
         };
-        Magic.Add<TrainMnist>(kernel, directive, HandleAsync);
+        Magic.Add<MnistTrainCommand>(kernel, directive, HandleAsync);
     }
 
-    static async Task HandleAsync(TrainMnist command, KernelInvocationContext context, CancellationToken cancel)
+    static async Task HandleAsync(MnistTrainCommand command, KernelInvocationContext context, CancellationToken cancel)
     {
         var lab = await Mnist.ForDataAsync(command.Data, cancel);
         var dataset = lab.Dataset;
@@ -78,7 +78,7 @@ static class TrainMagic
         Mnist.Use(saved.Model, saved.Manifest);
 
         var epochs = saved.Training.Epochs;
-        context.ShowChart(Charts.TrainingCurves(epochs.Select(e => e.Epoch).ToArray(), epochs.Select(e => e.Loss).ToArray(),
+        context.ShowChart(IsolatedCharts.TrainingCurves(epochs.Select(e => e.Epoch).ToArray(), epochs.Select(e => e.Loss).ToArray(),
             epochs.Select(e => e.Accuracy).ToArray(), $"Training {saved.Manifest.Ref}"));
         context.ShowHtml(HtmlViews.Saved(saved.Manifest, lab.Store.Root, saved.Evaluation.Accuracy, saved.Training.Seconds));
     }

@@ -8,7 +8,7 @@ namespace EdgeAi.Charts;
 /// (`BASE_URL/static/edgeai/plotly.min.js`, where the kernel publishes it; scripts/jupyter-server serves that folder).
 /// Where no script runs, or no such server answers (nbconvert's HTML, an untrusted notebook), the picture stays.
 /// </summary>
-static class LiveChart
+static class ChartHtml
 {
     public static string Html(string plotlyJson, string svg, string title)
     {
@@ -16,8 +16,8 @@ static class LiveChart
         var picture = "data:image/svg+xml;base64," + Convert.ToBase64String(Encoding.UTF8.GetBytes(svg));
         var alt = System.Net.WebUtility.HtmlEncode(title);
         // plotlyJson comes from System.Text.Json, which escapes <, > and &: it cannot close the script element.
-        return $"<div class=\"edgeai-chart\" id=\"{id}\" style=\"width:{StaticCharts.Width}px;max-width:100%\">" +
-               $"<img class=\"edgeai-chart-picture\" src=\"{picture}\" alt=\"{alt}\" width=\"{StaticCharts.Width}\" height=\"{StaticCharts.Height}\"></div>" +
+        return $"<div class=\"edgeai-chart\" id=\"{id}\" style=\"width:{ChartPictures.Width}px;max-width:100%\">" +
+               $"<img class=\"edgeai-chart-picture\" src=\"{picture}\" alt=\"{alt}\" width=\"{ChartPictures.Width}\" height=\"{ChartPictures.Height}\"></div>" +
                "<script type=\"text/javascript\">(function () {\n" +
                $"  var figure = {plotlyJson}, target = document.getElementById('{id}');\n" +
                Loader +

@@ -10,7 +10,7 @@ namespace EdgeAi.Charts;
 /// whose page runs no script: an untrusted notebook, nbconvert's HTML, a mailed or committed notebook. OxyPlot
 /// measures text with Helvetica's metrics, so the SVG asks for Arial or Helvetica first.
 /// </summary>
-static class StaticCharts
+static class ChartPictures
 {
     public const int Width = 640, Height = 420;
     const string Font = "Arial, Helvetica, sans-serif";

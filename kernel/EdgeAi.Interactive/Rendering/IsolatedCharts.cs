@@ -9,7 +9,7 @@ namespace EdgeAi.Interactive.Rendering;
 /// and their own FSharp.Core live in the package's charts/ folder and are loaded here, apart from the kernel's;
 /// only strings and arrays cross the boundary.
 /// </summary>
-static class Charts
+static class IsolatedCharts
 {
     static readonly Lazy<Type> Api = new(Load);
 
@@ -44,13 +44,13 @@ static class Charts
     {
         var directory = ChartsDirectory();
         var context = new IsolatedContext(directory);
-        return context.LoadFromAssemblyPath(Path.Combine(directory, "EdgeAi.Charts.dll")).GetType("EdgeAi.Charts.ChartOutputs", throwOnError: true)!;
+        return context.LoadFromAssemblyPath(Path.Combine(directory, "EdgeAi.Charts.dll")).GetType("EdgeAi.Charts.ChartBuilder", throwOnError: true)!;
     }
 
     /// <summary>bin/charts next to this assembly (builds and tests), or charts/ at the NuGet package's root.</summary>
     static string ChartsDirectory()
     {
-        var here = Path.GetDirectoryName(typeof(Charts).Assembly.Location)!;
+        var here = Path.GetDirectoryName(typeof(IsolatedCharts).Assembly.Location)!;
         foreach (var candidate in new[] { Path.Combine(here, "charts"), Path.GetFullPath(Path.Combine(here, "..", "..", "charts")) })
             if (File.Exists(Path.Combine(candidate, "EdgeAi.Charts.dll"))) return candidate;
         throw new FileNotFoundException($"EdgeAi.Charts.dll not found in {here}/charts or the package's charts/ folder.");

@@ -6,7 +6,7 @@ using Microsoft.DotNet.Interactive.Directives;
 namespace EdgeAi.Interactive.Magics;
 
 /// <summary>#!mnist-predict: test digits as images with the predicted label and the class probabilities.</summary>
-public sealed class PredictMnist : MagicCommand
+public sealed class MnistPredictCommand : MagicCommand
 {
     public string? Index { get; set; }
     public string? Count { get; set; }
@@ -29,7 +29,7 @@ public sealed class PredictMnist : MagicCommand
     }
 }
 
-static class PredictMagic
+static class MnistPredictMagic
 {
     public static void Register(Kernel kernel)
     {
@@ -44,7 +44,7 @@ static class PredictMagic
                 Magic.HelpParameter(),
             ],
         };
-        Magic.Add<PredictMnist>(kernel, directive, async (command, context, cancel) =>
+        Magic.Add<MnistPredictCommand>(kernel, directive, async (command, context, cancel) =>
         {
             var model = Require.Model();
             var lab = await Mnist.ForDataAsync(command.Data, cancel);
@@ -55,7 +55,7 @@ static class PredictMagic
             context.ShowHtml(HtmlViews.Digits(predictions.Select(p => (
                 DigitPng.DataUri(test.Image(p.Index)), $"test image {p.Index}", $"#{p.Index}: ",
                 $" {p.Confidence:P0} " + (p.TrueLabel == p.Label ? "✓" : $"✗ (true {p.TrueLabel})"), p.Label.ToString()))));
-            context.ShowChart(Charts.Probabilities(predictions.Select(p => $"#{p.Index}").ToArray(),
+            context.ShowChart(IsolatedCharts.Probabilities(predictions.Select(p => $"#{p.Index}").ToArray(),
                 predictions.Select(p => p.Probabilities.Select(v => (double)v).ToArray()).ToArray(),
                 "Class probabilities"));
         });

@@ -11,7 +11,7 @@ namespace EdgeAi.Charts;
 /// Every method takes and returns plain .NET types (arrays, strings) because callers live in another
 /// AssemblyLoadContext; a chart is returned as [html, plotly JSON, svg].
 /// </summary>
-public static class ChartOutputs
+public static class ChartBuilder
 {
     // Plotly.NET writes figures with Newtonsoft.Json, whose reference-loop check compares every object with those it
     // is inside of through Equals, and Plotly.NET's objects (DynamicObj) implement Equals as a deep structural hash:
@@ -19,7 +19,7 @@ public static class ChartOutputs
     // check's answer changes nothing written, so reference equality (Newtonsoft's EqualityComparer setting, made for
     // such types) gives the same JSON in about 4 ms. The setting is Plotly.NET's one static object; this copy of
     // Plotly.NET lives in the charts' own load context, so no other code's charts see the change.
-    static ChartOutputs() => global::Globals.JSON_CONFIG.EqualityComparer = ReferenceEqualityComparer.Instance;
+    static ChartBuilder() => global::Globals.JSON_CONFIG.EqualityComparer = ReferenceEqualityComparer.Instance;
 
     /// <summary>plotly.js as Plotly.NET embeds it: the kernel publishes it where the Jupyter server serves static files.</summary>
     public static string PlotlyJs()
@@ -37,7 +37,7 @@ public static class ChartOutputs
             Chart.Line<int, double, string>(x: epochs, y: loss, Name: "loss", ShowMarkers: true),
             Chart.Line<int, double, string>(x: epochs, y: accuracy, Name: "accuracy", ShowMarkers: true),
         ]);
-        return Outputs(chart, new Labels(title, "epoch", "value"), StaticCharts.Lines(epochs, [("loss", loss), ("accuracy", accuracy)], new Labels(title, "epoch", "value")));
+        return Outputs(chart, new Labels(title, "epoch", "value"), ChartPictures.Lines(epochs, [("loss", loss), ("accuracy", accuracy)], new Labels(title, "epoch", "value")));
     }
 
     /// <summary>Confusion matrix as a heatmap: rows true labels, columns predicted labels.</summary>
@@ -46,7 +46,7 @@ public static class ChartOutputs
         var labels = Enumerable.Range(0, counts.Length).Select(i => i.ToString()).ToArray();
         var chart = Chart.Heatmap<long, string, string, string>(zData: counts, X: labels, Y: labels, ReverseYAxis: true);
         var axes = new Labels(title, "predicted", "true label");
-        return Outputs(chart, axes, StaticCharts.Heatmap(counts, axes));
+        return Outputs(chart, axes, ChartPictures.Heatmap(counts, axes));
     }
 
     /// <summary>Class probabilities of one or more images, one bar group per image.</summary>
@@ -56,7 +56,7 @@ public static class ChartOutputs
         var chart = Chart.Combine(imageNames.Select((name, i) =>
             Chart.Column<double, string, string>(values: probabilities[i], Keys: classes, Name: name)));
         var axes = new Labels(title, "class", "probability");
-        return Outputs(chart, axes, StaticCharts.Bars(classes, imageNames.Zip(probabilities).ToArray(), axes));
+        return Outputs(chart, axes, ChartPictures.Bars(classes, imageNames.Zip(probabilities).ToArray(), axes));
     }
 
     /// <summary>Grouped bars of seconds per model version (the report's train vs load comparison).</summary>
@@ -65,7 +65,7 @@ public static class ChartOutputs
         var chart = Chart.Combine(seriesNames.Select((name, i) =>
             Chart.Column<double, string, string>(values: seconds[i], Keys: categories, Name: name)));
         var axes = new Labels(title, "", "seconds");
-        return Outputs(chart, axes, StaticCharts.Bars(categories, seriesNames.Zip(seconds).ToArray(), axes));
+        return Outputs(chart, axes, ChartPictures.Bars(categories, seriesNames.Zip(seconds).ToArray(), axes));
     }
 
     static string[] Outputs(GenericChart chart, Labels labels, string svg)
@@ -73,8 +73,8 @@ public static class ChartOutputs
         var figure = JsonNode.Parse(GenericChart.toFigureJson(chart))!.AsObject();
         var layout = figure["layout"] as JsonObject ?? [];
         layout["title"] = new JsonObject { ["text"] = labels.Title };
-        layout["width"] = StaticCharts.Width;
-        layout["height"] = StaticCharts.Height;
+        layout["width"] = ChartPictures.Width;
+        layout["height"] = ChartPictures.Height;
         foreach (var (axis, text) in new[] { ("xaxis", labels.X), ("yaxis", labels.Y) })
         {
             var style = layout[axis] as JsonObject ?? [];
@@ -83,7 +83,7 @@ public static class ChartOutputs
         }
         figure["layout"] = layout;
         var plotly = new JsonObject { ["data"] = figure["data"]!.DeepClone(), ["layout"] = layout.DeepClone() }.ToJsonString();
-        return [LiveChart.Html(plotly, svg, labels.Title), plotly, svg];
+        return [ChartHtml.Html(plotly, svg, labels.Title), plotly, svg];
     }
 }
 
