@@ -21,7 +21,7 @@ static class Commands
         var batch = new Option<int>("--batch-size") { Description = "Images per step", DefaultValueFactory = _ => defaults.BatchSize };
         var rate = new Option<double>("--learning-rate") { Description = "Adam learning rate (0-1]", DefaultValueFactory = _ => defaults.LearningRate };
         var seed = new Option<long?>("--seed") { Description = "Seed for reproducible runs" };
-        var threads = new Option<int>("--threads") { Description = $"libtorch threads (1-{TrainingOptions.MaxThreads})", DefaultValueFactory = _ => defaults.Threads };
+        var threads = new Option<int>("--threads") { Description = $"Workers that split each batch (1-{TrainingOptions.MaxThreads}, the cores this process may use; default: all of its CPU limit, else 1)", DefaultValueFactory = _ => defaults.Threads };
         var name = new Option<string>("--name") { Description = "Model name in the store", DefaultValueFactory = _ => ModelRef.DefaultName };
         var command = new Command("train", "Train the MLP, evaluate it on the test set and save a new version") { epochs, batch, rate, seed, threads, Data, Store, name };
         command.SetAction(async (parse, cancel) =>
@@ -54,7 +54,7 @@ static class Commands
             var result = lab.Evaluate(loaded.Model);
             Console.WriteLine($"{loaded.Manifest.Ref}: test accuracy {result.Accuracy:P2} on {result.Count} images");
             for (var c = 0; c < result.PerClassAccuracy.Length; c++)
-                Console.WriteLine($"  class {c}: {result.PerClassAccuracy[c]:P1}");
+                Console.WriteLine(double.IsNaN(result.PerClassAccuracy[c]) ? $"  class {c}: no test images" : $"  class {c}: {result.PerClassAccuracy[c]:P1}");
             return 0;
         });
         return command;

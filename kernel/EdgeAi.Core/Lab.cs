@@ -44,7 +44,7 @@ public sealed class Lab
                 new DatasetInfo(Dataset.Name, Dataset.Train.Count, Dataset.Test.Count),
                 new TrainingInfo(options.Epochs, options.BatchSize, options.LearningRate, options.Seed, options.Threads,
                     training.Seconds, training.Epochs),
-                new MetricsInfo(evaluation.Accuracy, evaluation.PerClassAccuracy)));
+                MetricsInfo.From(evaluation.Accuracy, evaluation.PerClassAccuracy)));
             return new SavedModel(training.Model, manifest, training, evaluation);
         }
         catch

@@ -52,7 +52,13 @@ public sealed record TrainingInfo(int Epochs, int BatchSize, double LearningRate
 
 public sealed record EpochMetrics(int Epoch, double Loss, double Accuracy, double Seconds);
 
-public sealed record MetricsInfo(double TestAccuracy, IReadOnlyList<double>? PerClassAccuracy);
+/// <summary>Test accuracy, and per class; a class the test images do not hold (a small data folder of one's own) has
+/// none: null, as JSON has no NaN.</summary>
+public sealed record MetricsInfo(double TestAccuracy, IReadOnlyList<double?>? PerClassAccuracy)
+{
+    public static MetricsInfo From(double accuracy, IEnumerable<double> perClass) =>
+        new(accuracy, perClass.Select(a => double.IsNaN(a) ? (double?)null : a).ToList());
+}
 
 /// <summary>Where a model was made: host, and in Kubernetes the pod, node and namespace (downward API).</summary>
 public sealed record OriginInfo(string Host, string? Pod, string? Node, string? Namespace, string Tool)

@@ -47,14 +47,43 @@ public sealed class FlatAdam : IDisposable
     /// <summary>Updates every parameter from its gradient (which <see cref="MlpStep"/> overwrites each step).</summary>
     public void Step()
     {
+        var (stepSize, correction) = Advance();
+        Update(0, Count, stepSize, correction, []);
+    }
+
+    /// <summary>The number of floats in the flat buffers (every parameter's).</summary>
+    internal int Count => (int)values.numel();
+
+    /// <summary>The flat gradient buffer the parameters' gradients are views of.</summary>
+    internal Tensor Gradients => gradients;
+
+    /// <summary>Counts a step and returns its bias-corrected step size and the correction of the second moment; then
+    /// <see cref="Update"/> applies it, to the whole buffer or to slices of it in parallel.</summary>
+    internal (float StepSize, float Correction) Advance()
+    {
         steps++;
-        var p = MemoryMarshal.Cast<byte, float>(values.bytes);
-        var g = MemoryMarshal.Cast<byte, float>(gradients.bytes);
-        var m = MemoryMarshal.Cast<byte, float>(firstMoment.bytes);
-        var v = MemoryMarshal.Cast<byte, float>(secondMoment.bytes);
+        return ((float)(learningRate / (1 - Math.Pow(beta1, steps))), (float)(1 / Math.Sqrt(1 - Math.Pow(beta2, steps))));
+    }
+
+    /// <summary>
+    /// Adam on the floats [<paramref name="start"/>, <paramref name="end"/>), the gradient being this optimizer's plus
+    /// each of <paramref name="more"/> (other workers' gradients of the same step, in the same layout), summed in order,
+    /// so a fixed number of workers always gives the same result.
+    /// </summary>
+    internal void Update(int start, int end, float stepSize, float correction, ReadOnlySpan<Tensor> more)
+    {
+        var p = MemoryMarshal.Cast<byte, float>(values.bytes)[start..end];
+        var g = MemoryMarshal.Cast<byte, float>(gradients.bytes)[start..end];
+        var m = MemoryMarshal.Cast<byte, float>(firstMoment.bytes)[start..end];
+        var v = MemoryMarshal.Cast<byte, float>(secondMoment.bytes)[start..end];
         float b1 = (float)beta1, b2 = (float)beta2, eps = (float)epsilon;
-        var stepSize = (float)(learningRate / (1 - Math.Pow(beta1, steps)));
-        var correction = (float)(1 / Math.Sqrt(1 - Math.Pow(beta2, steps)));
+        // The other workers' gradients are added into this slice first: one more pass over it, in cache, which keeps
+        // the update loop below the same for one worker and for many.
+        foreach (var other in more)
+        {
+            var o = MemoryMarshal.Cast<byte, float>(other.bytes)[start..end];
+            AddInto(g, o);
+        }
 
         // Loads and stores through references: slicing a span per vector cost a bounds check and a span each
         // (seven per vector), 15% of a batch-32 step; the loop condition keeps every access in bounds.
@@ -81,6 +110,16 @@ public sealed class FlatAdam : IDisposable
             v[i] = FlushTiny(v[i] * b2 + g[i] * g[i] * (1 - b2));
             p[i] -= stepSize * m[i] / (MathF.Sqrt(v[i]) * correction + eps);
         }
+    }
+
+    static void AddInto(Span<float> into, ReadOnlySpan<float> add)
+    {
+        ref var a = ref MemoryMarshal.GetReference(into);
+        ref var b = ref MemoryMarshal.GetReference(add);
+        var i = 0;
+        for (; i <= into.Length - Vector<float>.Count; i += Vector<float>.Count)
+            (Vector.LoadUnsafe(ref a, (nuint)i) + Vector.LoadUnsafe(ref b, (nuint)i)).StoreUnsafe(ref a, (nuint)i);
+        for (; i < into.Length; i++) into[i] += add[i];
     }
 
     /// <summary>

@@ -13,7 +13,7 @@ namespace EdgeAi.Core.Training;
 /// between them (pixels to floats, bias and ReLU, softmax and loss, ReLU's backward and the bias gradients) is one
 /// SIMD pass each, here. Written by hand for speed on small hardware: through autograd a batch-128 step made about
 /// 40 libtorch calls, each with its dispatch, allocation and graph bookkeeping, and together they cost more than
-/// the products themselves (issue 14: 1.81 s for 3 epochs, now 0.97 s). The network is fixed
+/// the products themselves (docs/performance.md has the figures). The network is fixed
 /// (<see cref="MnistMlp.ArchitectureName"/>), and GradientTests checks these gradients against autograd's.
 /// </summary>
 public sealed class MlpStep : IDisposable
@@ -26,9 +26,11 @@ public sealed class MlpStep : IDisposable
     readonly Tensor pixels, hidden1, hidden2, logits, logitsGrad, hidden2Grad, hidden1Grad;   // [capacity, width]
     readonly Dictionary<int, Rows> rowsBySize = [];
 
-    /// <summary>Buffers for batches of up to <paramref name="capacity"/> images. The model's parameters must already
-    /// have their gradient buffers (as <see cref="FlatAdam"/> gives them).</summary>
-    public MlpStep(MnistMlp model, int capacity)
+    /// <summary>Buffers for batches of up to <paramref name="capacity"/> images. The gradients go to the parameters'
+    /// gradient buffers (which <see cref="FlatAdam"/> gives them), or, with <paramref name="gradients"/>, into that flat
+    /// buffer laid out as FlatAdam's (the parameters in order, each row-major): one per worker of a
+    /// <see cref="ParallelStep"/>.</summary>
+    public MlpStep(MnistMlp model, int capacity, Tensor? gradients = null)
     {
         this.capacity = capacity;
         var (input, hidden, output) = model.Layers;
@@ -38,10 +40,20 @@ public sealed class MlpStep : IDisposable
         weight2T = weight2.t();
         weight3T = weight3.t();
         (bias1, bias2, bias3) = (input.bias!, hidden.bias!, output.bias!);
+        var offset = 0L;
+        Tensor GradientOf(Tensor parameter)
+        {
+            if (gradients is null) return parameter.grad ?? throw new InvalidOperationException("the parameter has no gradient buffer");
+            var view = gradients.narrow(0, offset, parameter.numel()).view(parameter.shape);
+            offset += parameter.numel();
+            return view;
+        }
         weight1Grad = GradientOf(input.weight!);
+        bias1Grad = GradientOf(bias1);
         weight2Grad = GradientOf(weight2);
+        bias2Grad = GradientOf(bias2);
         weight3Grad = GradientOf(weight3);
-        (bias1Grad, bias2Grad, bias3Grad) = (GradientOf(bias1), GradientOf(bias2), GradientOf(bias3));
+        bias3Grad = GradientOf(bias3);
         pixels = torch.empty(capacity, MnistMlp.Inputs);
         hidden1 = torch.empty(capacity, MnistMlp.Hidden);
         hidden2 = torch.empty(capacity, MnistMlp.Hidden);
@@ -51,16 +63,15 @@ public sealed class MlpStep : IDisposable
         hidden1Grad = torch.empty(capacity, MnistMlp.Hidden);
     }
 
-    static Tensor GradientOf(Tensor parameter) =>
-        parameter.grad ?? throw new InvalidOperationException("the parameter has no gradient buffer");
-
     /// <summary>
     /// Forward and backward for one batch: the images at <paramref name="batch"/>'s indices in <paramref name="images"/>
     /// (784 bytes each, 0-255) with their <paramref name="labels"/>. Overwrites every parameter's gradient with the
     /// gradient of the batch's mean cross-entropy, and returns the batch's summed loss and its number of correct
     /// predictions. Reading the images through the indices shuffles without copying the training set each epoch.
+    /// With <paramref name="meanOver"/>, the loss is averaged over that many images instead (a whole batch of which this
+    /// is a part): each worker of a <see cref="ParallelStep"/> runs one part, and the parts' gradients add up to the batch's.
     /// </summary>
-    public (double LossSum, int Correct) Run(ReadOnlySpan<byte> images, ReadOnlySpan<byte> labels, ReadOnlySpan<long> batch)
+    public (double LossSum, int Correct) Run(ReadOnlySpan<byte> images, ReadOnlySpan<byte> labels, ReadOnlySpan<long> batch, int meanOver = 0)
     {
         var n = batch.Length;
         if (n < 1 || n > capacity)
@@ -81,7 +92,8 @@ public sealed class MlpStep : IDisposable
         rows.Hidden2.addmm_(rows.Hidden1, weight2T, beta: 0);
         AddBiasRelu(Floats(rows.Hidden2), Floats(bias2));
         rows.Logits.addmm_(rows.Hidden2, weight3T, beta: 0);
-        var result = SoftmaxCrossEntropy(Floats(rows.Logits), Floats(bias3), batchLabels, Floats(rows.LogitsGrad), Floats(bias3Grad));
+        var result = SoftmaxCrossEntropy(Floats(rows.Logits), Floats(bias3), batchLabels, Floats(rows.LogitsGrad), Floats(bias3Grad),
+                                         meanOver > 0 ? meanOver : n);
 
         weight3Grad.addmm_(rows.LogitsGradT, rows.Hidden2, beta: 0);
         rows.Hidden2Grad.addmm_(rows.LogitsGrad, weight3, beta: 0);
@@ -170,7 +182,7 @@ public sealed class MlpStep : IDisposable
     /// bias gradient.
     /// </summary>
     static (double LossSum, int Correct) SoftmaxCrossEntropy(Span<float> logits, ReadOnlySpan<float> bias, ReadOnlySpan<byte> labels,
-                                                              Span<float> gradient, Span<float> biasGradient)
+                                                              Span<float> gradient, Span<float> biasGradient, int meanOver)
     {
         const int classes = MnistMlp.Classes;
         var n = labels.Length;
@@ -196,7 +208,7 @@ public sealed class MlpStep : IDisposable
             if (best == label) correct++;
             for (var j = 0; j < classes; j++)
             {
-                g[j] = (g[j] / total - (j == label ? 1 : 0)) / n;
+                g[j] = (g[j] / total - (j == label ? 1 : 0)) / meanOver;
                 biasSum[j] += g[j];
             }
         }

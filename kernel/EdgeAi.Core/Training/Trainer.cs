@@ -23,7 +23,9 @@ public static class Trainer
         var model = new MnistMlp(options.Seed);
         try
         {
-            torch.set_num_threads(options.Threads);
+            // Our workers split each batch (ParallelStep); libtorch's own threads would split each small product
+            // again and only contend with them.
+            torch.set_num_threads(1);
             using var shuffle = options.Seed is { } s ? new Generator((ulong)s) : null;
             var epochs = Run(model, train, options, shuffle, progress, cancel, out var seconds);
             return new TrainingResult(model, epochs, seconds);
@@ -41,7 +43,9 @@ public static class Trainer
         var n = train.Count;
         var batches = (n + options.BatchSize - 1) / options.BatchSize;
         using var optimizer = new FlatAdam(model, options.LearningRate);
-        using var step = new MlpStep(model, options.BatchSize);
+        using ITrainingStep step = options.Threads > 1
+            ? new ParallelStep(model, optimizer, options.BatchSize, options.Threads)
+            : new SerialStep(model, optimizer, options.BatchSize);
 
         var summaries = new List<EpochMetrics>();
         var clock = Stopwatch.StartNew();
@@ -62,7 +66,6 @@ public static class Trainer
                 var size = Math.Min(options.BatchSize, n - start);
                 // Images stay bytes (47 MB for 60k); the step makes floats of one batch at a time.
                 var (batchLoss, batchCorrect) = step.Run(train.Pixels, train.Labels, shuffled.Slice(start, size));
-                optimizer.Step();
                 lossSum += batchLoss;
                 correct += batchCorrect;
 

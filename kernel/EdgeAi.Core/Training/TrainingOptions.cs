@@ -9,18 +9,25 @@ public sealed record TrainingOptions
     /// pod's <c>limits.cpu</c>). More threads than that only queue for the same cores and starve the node's other
     /// work (256 threads on 2 cores took 40 times as long).</summary>
     public static int MaxThreads => Environment.ProcessorCount;
+    // Before Default: static initializers run in order, and Default reads it.
+    /// <summary>
+    /// Every core this process may use where it has a CPU limit of its own (a pod's <c>limits.cpu</c>: a training Job,
+    /// or a Pi's notebook pod with the node's cores), else 1: without a limit the cores are shared (a lab machine, a
+    /// hub without limits), and one thread leaves the rest to the Jupyter server and everyone else.
+    /// </summary>
+    public static int DefaultThreads { get; } = Math.Min(CpuLimit.Cores() ?? 1, Environment.ProcessorCount);
+
     /// <summary>The defaults, for front ends that show them or fall back to them (the magic, the CLI, scripts).</summary>
     public static readonly TrainingOptions Default = new();
 
     public int Epochs { get; init; } = 3;
     public int BatchSize { get; init; } = 32;
     public double LearningRate { get; init; } = 1e-3;
-    /// <summary>Seeds initial weights and shuffling; with one thread, equal seeds give equal weights.</summary>
+    /// <summary>Seeds initial weights and shuffling: equal seeds and thread counts give equal weights.</summary>
     public long? Seed { get; init; }
-    /// <summary>Intra-op threads for libtorch's matrix products. One by default: it leaves the other cores to the
-    /// Jupyter server and other pods, and equal seeds then give equal weights. Two gain little for a model this small
-    /// (docs/performance.md).</summary>
-    public int Threads { get; init; } = 1;
+    /// <summary>Workers that split each batch (<see cref="ParallelStep"/>); the default is <see cref="DefaultThreads"/>.</summary>
+    public int Threads { get; init; } = DefaultThreads;
+
     /// <summary>How often per-batch progress is reported (the last batch of each epoch always is).</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 

@@ -56,8 +56,8 @@ static class MnistTrainMagic
                 new("--epochs", $"Passes over the training images, 1-{TrainingOptions.MaxEpochs} (default {defaults.Epochs})") { TypeHint = "number" },
                 new("--batch-size", $"Images per step, 1 up to the training set size (default {defaults.BatchSize}, as Keras)") { TypeHint = "number" },
                 new("--learning-rate", $"Adam learning rate, in (0, 1] (default {defaults.LearningRate})") { TypeHint = "number" },
-                new("--seed", "Seed for a reproducible run (identical weights with --threads 1)") { TypeHint = "number" },
-                new("--threads", $"libtorch threads, 1-{TrainingOptions.MaxThreads} (default {defaults.Threads}: fastest for this model)") { TypeHint = "number" },
+                new("--seed", "Seed for a reproducible run (identical weights for the same seed and --threads)") { TypeHint = "number" },
+                new("--threads", $"Workers that split each batch, 1-{TrainingOptions.MaxThreads} (the cores this kernel may use; default {defaults.Threads}: all of a CPU limit, else 1)") { TypeHint = "number" },
                 new("--data", "Directory of the MNIST IDX files (default: EDGEAI_DATA_DIR, the image's copy, or a download)") { TypeHint = "DIR" },
                 new KernelDirectiveParameter("--name", "Model name in the store (default mnist-mlp)") { TypeHint = "NAME" }
                     .AddCompletions(() => Mnist.VersionsForCompletion().Select(v => v.Manifest.Name).Distinct()),

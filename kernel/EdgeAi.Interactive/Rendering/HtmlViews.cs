@@ -59,7 +59,7 @@ static class HtmlViews
     public static IHtmlContent Evaluation(ModelManifest m, EvaluationResult result) =>
         div(m.Ref.ToString(), ": test accuracy ", b(result.Accuracy.ToString("P2", CultureInfo.CurrentCulture)),
             $" on {result.Count:N0} images ({result.Seconds:F3} s)",
-            table(tr(result.PerClassAccuracy.Select((a, c) => td($"{c}: {a:P1}")))));
+            table(tr(result.PerClassAccuracy.Select((a, c) => td(double.IsNaN(a) ? $"{c}: —" : $"{c}: {a:P1}")))));
 
     public static IHtmlContent Digits(IEnumerable<(string ImageDataUri, string Alt, string Caption, string Verdict, string Label)> digits) =>
         div[style: "display:flex;flex-wrap:wrap;gap:12px"](digits.Select(d =>
