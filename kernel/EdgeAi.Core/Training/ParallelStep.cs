@@ -32,8 +32,9 @@ sealed class SerialStep(MnistMlp model, FlatAdam optimizer, int capacity) : ITra
 /// slice; the parameters are read again only after every slice is updated. The parts and the order of the sums are
 /// fixed by N, so a run is the same for a given N and seed; it differs from another N by float rounding only.
 ///
-/// A step at batch 32 is about a quarter of a millisecond, so the workers meet at two barriers per step that spin
-/// (a blocking wait and its wake-up cost tens of microseconds); a worker that spins long yields its core to others.
+/// A step at batch 32 is about a quarter of a millisecond, and the workers meet twice a step. Each meeting is a
+/// semaphore that spins briefly before it blocks: on idle cores a worker is on its way in microseconds, and where the
+/// cores are shared or a pod's CPU quota is tight, a waiting worker sleeps instead of burning the time the others need.
 /// Written by hand: TorchSharp has no data-parallel training on CPU, and libtorch's own threads split each product
 /// (eight small ones a step), which gained nothing here.
 /// </summary>
@@ -51,11 +52,10 @@ sealed class ParallelStep : ITrainingStep
     float stepSize, correction;
     Exception? failure;
 
-    // Phases of a step, announced by the main thread (worker 0) through a counter that only grows: 2k+1 = run part k's
-    // forward and backward, 2k+2 = update. Each worker answers by setting its own counter to the phase it finished.
+    // The main thread is worker 0. It releases each other worker's `start` once per phase (odd phases: forward and
+    // backward of the worker's part; even: its slice of the update) and waits on its `done`.
+    readonly SemaphoreSlim[] start, done;
     long phase;
-    readonly long[] finished;   // padded: one cache line per worker
-    const int Padding = 16;
     volatile bool stopping;
 
     public ParallelStep(MnistMlp model, FlatAdam optimizer, int capacity, int workers)
@@ -76,7 +76,8 @@ sealed class ParallelStep : ITrainingStep
         for (var w = 0; w < workers; w++)
             slices[w] = (Math.Min(optimizer.Count, (int)((long)lines * w / workers) * 16), Math.Min(optimizer.Count, (int)((long)lines * (w + 1) / workers) * 16));
         results = new (double, int)[workers];
-        finished = new long[workers * Padding];
+        start = [.. Enumerable.Range(0, workers).Select(_ => new SemaphoreSlim(0))];
+        done = [.. Enumerable.Range(0, workers).Select(_ => new SemaphoreSlim(0))];
         threads = new Thread[workers - 1];
         for (var w = 1; w < workers; w++)
         {
@@ -101,14 +102,10 @@ sealed class ParallelStep : ITrainingStep
     /// <summary>One phase: announce it, do worker 0's share, wait for the others; a worker's failure is rethrown here.</summary>
     void Advance(Action<int> share)
     {
-        var next = Volatile.Read(ref phase) + 1;
-        Volatile.Write(ref phase, next);
+        Volatile.Write(ref phase, phase + 1);
+        for (var w = 1; w < steps.Length; w++) start[w].Release();
         share(0);
-        for (var w = 1; w < steps.Length; w++)
-        {
-            var spin = new SpinWait();
-            while (Volatile.Read(ref finished[w * Padding]) < next) spin.SpinOnce(sleep1Threshold: -1);
-        }
+        for (var w = 1; w < steps.Length; w++) done[w].Wait();
         if (failure is { } e) throw new InvalidOperationException($"a training worker failed: {e.Message}", e);
     }
 
@@ -131,33 +128,29 @@ sealed class ParallelStep : ITrainingStep
     void Work(int w)
     {
         torch.set_num_threads(1);
-        for (long seen = 0; ; )
+        while (true)
         {
-            var spin = new SpinWait();
-            long now;
-            while ((now = Volatile.Read(ref phase)) == seen)
-            {
-                if (stopping) return;
-                spin.SpinOnce(sleep1Threshold: -1);
-            }
-            seen = now;
+            start[w].Wait();
+            if (stopping) return;
             try
             {
-                if (now % 2 == 1) RunPart(w);
+                if (Volatile.Read(ref phase) % 2 == 1) RunPart(w);
                 else UpdateSlice(w);
             }
             catch (Exception e)
             {
                 failure ??= e;
             }
-            Volatile.Write(ref finished[w * Padding], now);
+            done[w].Release();
         }
     }
 
     public void Dispose()
     {
         stopping = true;
+        for (var w = 1; w < steps.Length; w++) start[w].Release();
         foreach (var thread in threads) thread.Join();
+        foreach (var semaphore in start.Concat(done)) semaphore.Dispose();
         foreach (var step in steps) step.Dispose();
         foreach (var gradient in gradients) gradient.Dispose();
     }
