@@ -7,6 +7,7 @@ var root = new RootCommand("EdgeAi: train, evaluate and serve the report's MNIST
     Commands.Train(), Commands.Evaluate(), Commands.Predict(), Commands.List(),
 };
 Console.SetOut(new CheckedOutput(Console.Out));
+Console.SetError(new CheckedOutput(Console.Error, quiet: true));
 try
 {
     // Without this, System.CommandLine prints every exception with its stack trace and returns 1, and the

@@ -69,15 +69,28 @@ public sealed partial class WeightStore
     public void RequireWritable(string name)
     {
         var modelDir = ModelDirectory(name);
+        var made = !System.IO.Directory.Exists(modelDir);
         Writing(() =>
         {
             System.IO.Directory.CreateDirectory(modelDir);
+            // As large as a version (weights and manifest, with room to spare), and flushed: a volume or quota too
+            // full for one fails here, not after the last epoch.
             var probe = Path.Combine(modelDir, $"{Leftovers.TempPrefix}{Leftovers.Tag()}.tmp");   // a leftover if killed here
-            DurableFile.WriteNew(probe, "probe"u8);
-            File.Delete(probe);
+            try
+            {
+                DurableFile.WriteNew(probe, new byte[ProbeBytes]);
+            }
+            finally
+            {
+                File.Delete(probe);
+                if (made) try { System.IO.Directory.Delete(modelDir); } catch (IOException) { }   // saved into later, or not at all
+            }
             return 0;
         }, "Nothing was saved, and training was not started: it could not have been saved.");
     }
+
+    /// <summary>What a version takes on disk (the weights are 475 KB, the manifest a few KB), rounded up.</summary>
+    const int ProbeBytes = 512 << 10;
 
     /// <summary>Claims the next free version number by renaming the staging directory onto it.</summary>
     static ModelManifest Publish(string modelDir, string staging, ModelManifest manifest)
@@ -181,9 +194,23 @@ public sealed partial class WeightStore
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
-            throw new EdgeAiException(
-                $"Cannot write to the weight store {Root}: {e.Message} Check that the volume is mounted read-write and " +
-                $"writable by user '{Environment.UserName}', or set {EnvironmentVariable}. {outcome}", e);
+            var free = FreeBytes();
+            var advice = free is < ProbeBytes
+                ? $"The volume has {free / 1024} KiB free; a version takes about {ProbeBytes / 1024} KiB: make room, or set {EnvironmentVariable}."
+                : $"Check that the volume is mounted read-write and writable by user '{Environment.UserName}', or set {EnvironmentVariable}.";
+            throw new EdgeAiException($"Cannot write to the weight store {Root}: {e.Message} {advice} {outcome}", e);
         }
+    }
+
+    /// <summary>Free bytes for this user on the store's volume, or null where that cannot be told (no folder yet).</summary>
+    long? FreeBytes()
+    {
+        try
+        {
+            for (var folder = Root; folder is not null; folder = Path.GetDirectoryName(folder))
+                if (System.IO.Directory.Exists(folder)) return new DriveInfo(folder).AvailableFreeSpace;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException) { }
+        return null;
     }
 }

@@ -105,6 +105,15 @@ public sealed class CliTests(TrainedFashionModel fashion) : IDisposable
         var result = Processes.Execute(Processes.Info("sh", ["-c", $"exec dotnet '{Cli}' list --store '{store}' > /dev/full"]), TimeSpan.FromMinutes(2));
         Assert.Equal(74, result.ExitCode);
         Assert.Equal("error: cannot write the output: No space left on device", result.Stderr.Trim());
+
+        var closed = Processes.Execute(Processes.Info("sh", ["-c", $"exec dotnet '{Cli}' list --store '{store}' >&-"]), TimeSpan.FromMinutes(2));
+        Assert.Equal(74, closed.ExitCode);
+        Assert.StartsWith("error: cannot write the output: ", closed.Stderr.Trim());
+        Assert.DoesNotContain("Unhandled", closed.Stderr);
+
+        // With standard error gone too, the exit code still tells what happened.
+        var silent = Processes.Execute(Processes.Info("sh", ["-c", $"exec dotnet '{Cli}' eval nosuch --store '{store}' --data '{RealData.RequireFashionMnist()}' 2>/dev/full"]), TimeSpan.FromMinutes(2));
+        Assert.Equal(2, silent.ExitCode);
     }
 
     static (int ExitCode, string Output) Run(params string[] arguments)

@@ -95,6 +95,43 @@ public sealed class DefaultFolderTests : IDisposable
         Assert.Contains($"{Path.Combine(cache, "edgeai")} is not yours alone", result.Stderr);
     }
 
+    /// <summary>The default folder missing inside a shared one: made at once, this user's alone (0700), so nobody can
+    /// make it first between the check and the first save.</summary>
+    [Fact]
+    public void A_missing_default_folder_is_made_at_once_for_this_user_alone()
+    {
+        var home = Path.Combine(SharedFolder(), "home");
+        var store = UserFolders.RequireOwn(Path.Combine(home, ".local", "share", "edgeai", "books"), "The test store", "choose another");
+        Assert.True(Directory.Exists(store));
+        foreach (var folder in new[] { home, store })
+        {
+            var status = FileStatus.Of(folder);
+            Assert.Equal(FileStatus.Me.User, status.Owner);
+            Assert.Equal((UnixFileMode)0b111_000_000, status.Mode);
+        }
+    }
+
+    /// <summary>In a sticky folder a link's owner can point it elsewhere whenever they like: only this user's or
+    /// root's links are followed. And a folder a shared group can write is someone else's too.</summary>
+    [Fact]
+    public void A_link_or_a_group_that_someone_else_controls_is_refused()
+    {
+        if (FileStatus.Me.User != 0) Assert.Skip("giving a link or a folder to another user or group needs root (CI runs as root)");
+        var mine = Directory.CreateDirectory(temp.Combine("mine")).FullName;
+        var link = Path.Combine(SharedFolder(), "home");
+        File.CreateSymbolicLink(link, mine);
+        Assert.Equal(Path.Combine(link, "store"), UserFolders.RequireOwn(Path.Combine(link, "store"), "The test store", "choose another"));
+        Processes.Run("chown", "-h", "12345:12345", link);
+        var e = Assert.Throws<EdgeAiException>(() => UserFolders.RequireOwn(Path.Combine(link, "store2"), "The test store", "choose another"));
+        Assert.Contains("it is a symbolic link that belongs to uid 12345", e.Message);
+
+        var grouped = Directory.CreateDirectory(temp.Combine("grouped")).FullName;
+        Processes.Run("chgrp", "users", grouped);
+        File.SetUnixFileMode(grouped, (UnixFileMode)0b111_111_101);
+        e = Assert.Throws<EdgeAiException>(() => UserFolders.RequireOwn(Path.Combine(grouped, "store"), "The test store", "choose another"));
+        Assert.Contains("which others are in", e.Message);
+    }
+
     /// <summary>A folder like /tmp: world-writable with the sticky bit.</summary>
     string SharedFolder()
     {
