@@ -1,5 +1,5 @@
 # Sourced by ./lab: `./lab bench`, the core against Debian's PyTorch at its best here, and the magics in a live
-# kernel. Each prints its figures and whether issue 14's targets are met; a missed target fails the command.
+# kernel. Each prints its figures and whether the performance targets are met (docs/performance.md); a missed target fails the command.
 
 cmd_bench() {
   setup

@@ -6,7 +6,7 @@ using EdgeAi.Notebook.Tests.Support;
 namespace EdgeAi.Notebook.Tests;
 
 /// <summary>
-/// `./lab up` on a Linux without apt (issue 13). A PATH that holds every command of this machine except apt's and
+/// `./lab up` on a Linux without apt (docs/lab.md). A PATH that holds every command of this machine except apt's and
 /// dpkg's stands in for such a distribution: the lab must use the Jupyter it finds there, and name what is missing
 /// when it finds none, instead of failing on apt.
 /// </summary>

@@ -22,7 +22,7 @@ public sealed class BrowserTests : IDisposable
         new("/nbextensions/widgets/notebook/js/extension.js",
             "Debian 12's notebook configuration enables the ipywidgets nbextension, which no package installs"),
         new(":2048/discovery",
-            "dotnet-interactive's bootstrap script probes its HTTP side server, which the launcher moved to a private Unix socket (issue 11)"),
+            "dotnet-interactive's bootstrap script probes its HTTP side server, which the launcher moved to a private Unix socket (docs/security.md)"),
         new("undefinedresources/dotnet-interactive.js",
             "the same bootstrap, after its probe failed, asks for its script at an undefined address"),
     ];

@@ -8,7 +8,7 @@ using static EdgeAi.TestSupport.JupyterClient;
 
 namespace EdgeAi.Notebook.Tests;
 
-/// <summary>Only the holder of the Jupyter token runs code (issue 11): the kernel's side server is out of reach of other
+/// <summary>Only the holder of the Jupyter token runs code (docs/security.md): the kernel's side server is out of reach of other
 /// users and of web pages, and the token is on no command line.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class KernelIsolationTests(KernelIsolationTests.RunningLab lab) : IClassFixture<KernelIsolationTests.RunningLab>
