@@ -169,8 +169,8 @@ public sealed class PolicyTests
 
         var small = Built.Of("overlays/k3s-pi");
         Assert.Equal(3, small.Deployment.Spec.Replicas);
-        Assert.Equal("1Gi", small.Jupyter.Resources.Requests["memory"].ToString());
-        Assert.Equal("1536Mi", small.Jupyter.Resources.Limits["memory"].ToString());
+        Assert.Equal("1200Mi", small.Jupyter.Resources.Requests["memory"].ToString());
+        Assert.Equal("1792Mi", small.Jupyter.Resources.Limits["memory"].ToString());
     }
 
     [Fact]
