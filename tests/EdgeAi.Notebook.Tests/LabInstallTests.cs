@@ -24,7 +24,8 @@ public sealed class LabInstallTests
     [Fact]
     public async Task An_install_waits_for_the_dpkg_lock_naming_its_holder_and_gives_up_after_its_bound()
     {
-        if (Environment.UserName != "root") Assert.Skip("needs root: it holds dpkg's lock as another package manager would");
+        if (Environment.UserName != "root")
+            Assert.Skip("needs root: it holds dpkg's lock as another package manager would");
         // Another package manager, as apt holds its lock: an fcntl lock on /var/lib/dpkg/lock-frontend.
         const string hold = "import fcntl, sys, time\n" +
                             "lock = open('/var/lib/dpkg/lock-frontend', 'a')\n" +
@@ -48,7 +49,8 @@ public sealed class LabInstallTests
         }
         finally
         {
-            if (!holder.HasExited) Process.GetProcessById(holder.Id).Kill();
+            if (!holder.HasExited)
+                Process.GetProcessById(holder.Id).Kill();
         }
     }
 }

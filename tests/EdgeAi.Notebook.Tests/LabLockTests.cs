@@ -18,7 +18,8 @@ public sealed class LabLockTests : IDisposable
     [Fact]
     public void A_second_command_right_after_one_that_packed_does_not_wait_for_the_first_ones_build_servers()
     {
-        if (Environment.UserName != "root") Assert.Skip("needs root: it creates a user of its own to run ./lab as");
+        if (Environment.UserName != "root")
+            Assert.Skip("needs root: it creates a user of its own to run ./lab as");
         user = TestUser.Create(temp);
         var repository = user.CopyOfRepository();
 

@@ -101,7 +101,8 @@ public sealed class RunningProcess : IDisposable
     /// <summary>Its last lines, for a failure message.</summary>
     public string Tail(int count = 40)
     {
-        lock (lines) return string.Join('\n', lines.Skip(Math.Max(0, lines.Count - count)));
+        lock (lines)
+            return string.Join('\n', lines.Skip(Math.Max(0, lines.Count - count)));
     }
 
     public bool WaitForExit(TimeSpan timeout) => process.WaitForExit(timeout);
@@ -113,15 +114,18 @@ public sealed class RunningProcess : IDisposable
         var found = new TaskCompletionSource<Match>(TaskCreationOptions.RunContinuationsAsynchronously);
         void Watch(string line)
         {
-            if (pattern.Match(line) is { Success: true } match) found.TrySetResult(match);
+            if (pattern.Match(line) is { Success: true } match)
+                found.TrySetResult(match);
         }
         LineReceived += Watch;
         try
         {
             lock (lines)
-                foreach (var line in lines) Watch(line);
+                foreach (var line in lines)
+                    Watch(line);
             await Task.WhenAny(found.Task, exited.Task, Task.Delay(timeout));
-            if (found.Task.IsCompleted) return await found.Task;
+            if (found.Task.IsCompleted)
+                return await found.Task;
             throw Failure(what, timeout);
         }
         finally
@@ -141,8 +145,10 @@ public sealed class RunningProcess : IDisposable
 
     void Add(string? line)
     {
-        if (line is null) return;
-        lock (lines) lines.Add(line);
+        if (line is null)
+            return;
+        lock (lines)
+            lines.Add(line);
         LineReceived?.Invoke(line);
     }
 
@@ -165,10 +171,12 @@ public static class Waits
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < timeout)
         {
-            if (ended() is { } how) throw Failure(who, how, what, timeout, lastLines());
+            if (ended() is { } how)
+                throw Failure(who, how, what, timeout, lastLines());
             try
             {
-                if (await ready()) return;
+                if (await ready())
+                    return;
             }
             catch (HttpRequestException) { }
             catch (TaskCanceledException) when (clock.Elapsed < timeout) { }   // one request's own timeout
