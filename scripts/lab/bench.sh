@@ -1,5 +1,7 @@
 # Sourced by ./lab: `./lab bench`, the core against Debian's PyTorch at its best here, and the magics in a live
-# kernel. Each prints its figures and whether issue 14's targets are met; a missed target fails the command.
+# kernel. Each prints its figures and whether its targets (docs/performance.md) are met; a missed one fails the command.
+# Needs: common.sh (ROOT, PYTHON, KERNEL_NAME, say), install.sh (setup, ensure_packages).
+# Provides: cmd_bench.
 
 cmd_bench() {
   setup

@@ -3,6 +3,8 @@
 # dotnet-interactive of the user's own and `dotnet` commands read only NuGet's configuration. NuGet's user-wide file
 # is the one place all of them read: dotnet-interactive restores in a project under ~/.packagemanagement, so a
 # NuGet.Config beside the notebooks is never consulted.
+# Needs: common.sh (ROOT, FEED, say, die), install.sh (ensure_feed).
+# Provides: cmd_feed.
 
 FEED_SOURCE=edgeai-lab
 

@@ -1,9 +1,35 @@
-# Sourced by ./lab: installs what the lab needs, each step skipped when already done.
+# Sourced by ./lab after common.sh: installs what the lab needs, each step skipped when already done.
+# Needs: common.sh (ROOT, STATE, FEED, JUPYTER_HOME, PYTHON, INTERACTIVE_VERSION, say, die, lock_holder, with_lock,
+#   prepare_books); dotnet; apt-get and dpkg-query where packages are installed.
+# Provides: ensure_packages, ensure_jupyter, ensure_dotnet_interactive, ensure_feed, ensure_kernelspec,
+#   ensure_kustomize, interactive_dll, and setup (all of the lab's installs, in order).
 
 missing_packages() {
   local p
   for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || printf '%s ' "$p"
+  done
+}
+
+# The locks apt and dpkg take. Another package manager may hold one: Ubuntu's unattended upgrades after boot, an
+# apt-get in another terminal.
+APT_LOCKS=(/var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock)
+
+# Waits until no other process holds one of apt's locks, at most EDGEAI_DPKG_LOCK_TIMEOUT seconds (default 300),
+# saying what it waits for; then apt-get is given the rest of that bound for the moment between check and lock.
+wait_for_package_manager() {
+  local timeout=${EDGEAI_DPKG_LOCK_TIMEOUT:-300} waited=0 lock holder said=""
+  while :; do
+    holder=""
+    for lock in "${APT_LOCKS[@]}"; do holder=$(lock_holder "$lock") && break; done
+    [[ -n $holder ]] || return 0
+    if [[ -z $said ]]; then
+      say "waiting for the $([[ $lock == /var/lib/dpkg/* ]] && echo dpkg || echo apt) lock held by $holder ($lock), up to $timeout s (EDGEAI_DPKG_LOCK_TIMEOUT)"
+      said=1
+    fi
+    ((waited < timeout)) || die "gave up after $timeout s waiting for the lock $lock, held by $holder; when it is done, run ./lab again"
+    sleep 1
+    waited=$((waited + 1))
   done
 }
 
@@ -22,9 +48,13 @@ ensure_packages() {
     fi
     sudo=(sudo)
   fi
+  wait_for_package_manager
   say "installing $missing"
+  local lock=(-o "DPkg::Lock::Timeout=${EDGEAI_DPKG_LOCK_TIMEOUT:-300}")
   # shellcheck disable=SC2086
-  "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq $missing >/dev/null
+  "${sudo[@]}" apt-get "${lock[@]}" update -qq \
+    && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get "${lock[@]}" install -y -qq $missing >/dev/null \
+    || die "could not install $missing (apt-get's message is above)"
 }
 
 # JupyterLab where the distribution has it, else the classic notebook server (Debian 12 has no JupyterLab).
@@ -64,22 +94,34 @@ ensure_dotnet_interactive() {
   fi
 }
 
-# Packs the core and the extension into the local feed when their sources changed (build output excluded). Each
-# pack gets a new 4th version number: the kernel's NuGet caches serve a re-packed same version stale.
+# Packs the core and the extension into the local feed when their sources changed (build output excluded). Two
+# ./lab commands started together pack once: the second waits for the first's lock (with_lock, common.sh).
 ensure_feed() {
   mkdir -p "$STATE"
-  exec 9>"$STATE/feed.lock"
-  flock 9   # two ./lab commands started together pack once
+  with_lock "$STATE/feed.lock" "the lab's feed (another ./lab command is packing it)" pack_feed_if_changed
+}
+
+# Each pack's version is the release's with a fourth number of its own, because the kernel's NuGet caches serve a
+# re-packed same version stale: minutes since FEED_EPOCH, a date of the project's own that keeps the number small,
+# and always above the last pack's (two packs within a minute).
+FEED_EPOCH=2026-01-01T00:00:00Z
+feed_build_number() {
+  local now last=0
+  now=$(( ($(date -u +%s) - $(date -u -d "$FEED_EPOCH" +%s)) / 60 ))
+  [[ -f $STATE/feed.version ]] && last=$(sed 's/.*\.//' "$STATE/feed.version")
+  echo $(( now > last ? now : last + 1 ))
+}
+
+pack_feed_if_changed() {
   local hash
   hash=$(cd "$ROOT" && find kernel \( -name bin -o -name obj \) -prune -o \( -name '*.cs' -o -name '*.csproj' \) -print | sort \
          | xargs cat Directory.Build.props Directory.Packages.props | sha256sum | cut -c1-16)
   if [[ -f $STATE/feed.hash && $(cat "$STATE/feed.hash") == "$hash" && -f $STATE/feed.version \
         && -f $FEED/EdgeAi.Interactive.$(cat "$STATE/feed.version").nupkg ]]; then
-    exec 9>&-
     return 0
   fi
-  local version
-  version="$("$ROOT/scripts/versions.sh" edgeai).$(( ($(date +%s) - 1767225600) / 60 ))"
+  local version project
+  version="$("$ROOT/scripts/versions.sh" edgeai).$(feed_build_number)"
   say "packing EdgeAi.Core and EdgeAi.Interactive $version into $FEED"
   mkdir -p "$FEED"
   for project in EdgeAi.Core EdgeAi.Interactive; do
@@ -98,7 +140,6 @@ ensure_feed() {
   rm -rf "$HOME/.packagemanagement/nuget/Cache"
   echo "$version" > "$STATE/feed.version"
   echo "$hash" > "$STATE/feed.hash"
-  exec 9>&-
 }
 
 # Our kernelspec under .lab/jupyter (found through JUPYTER_PATH), apart from the user's kernels.
@@ -159,6 +200,3 @@ ensure_kustomize() {
     || die "could not fetch Debian 13's kustomize; install kubectl or kustomize"
   dpkg-deb -x "$work"/kustomize_*.deb "$work/root" && cp "$work/root/usr/bin/kustomize" "$STATE/tools/kustomize"
 }
-
-# Container tools for the image tests (Debian 12's buildah/podman need runc; see tests/EdgeAi.Image.Tests/containers.sh).
-IMAGE_TOOLS=(buildah podman podman-compose runc netavark aardvark-dns iptables debootstrap curl)

@@ -1,6 +1,9 @@
 # Sourced by ./lab: `./lab up --replicas N`, the cluster topology on one machine. N Jupyter servers, each a "node"
 # of its own, one shared store, and nginx in front with docker/nginx.conf (the Ingress' semantics: cookie affinity,
 # WebSockets, hour-long timeouts, failover to a live replica). The same stand-in the cluster tests use.
+# Needs: common.sh (ROOT, STATE, FEED, EDGEAI_BOOKS, EDGEAI_WEIGHTS_DIR, say, die), install.sh (ensure_packages);
+#   ip (iproute2) for network namespaces as root.
+# Provides: ensure_nginx, up_replicas.
 
 ensure_nginx() {
   command -v nginx >/dev/null && return 0
@@ -14,10 +17,13 @@ ensure_nginx() {
   fi
 }
 
-# docker/nginx.conf inside a main configuration of our own, its upstream and listen lines replaced.
+# docker/nginx.conf inside a main configuration of our own, with the two files it includes written for these
+# replicas and this address (edgeai/, beside the main configuration: nginx resolves includes from its folder).
 write_proxy_config() {
-  local dir=$1 port=$2 replicas=$3 listen=$4 prefix=$5 t
-  mkdir -p "$dir/nginx"
+  local dir=$1 port=$2 replicas=$3 listen=$4 prefix=$5 t i
+  mkdir -p "$dir/nginx/edgeai"
+  for ((i = 1; i <= replicas; i++)); do echo "server $prefix.$i:$port max_fails=1 fail_timeout=10s;"; done > "$dir/nginx/edgeai/replicas.conf"
+  echo "listen $listen:$port;" > "$dir/nginx/edgeai/listen.conf"
   {
     echo "pid $dir/nginx/nginx.pid;"
     echo "error_log $dir/nginx/error.log warn;"
@@ -25,11 +31,7 @@ write_proxy_config() {
     echo "http {"
     echo "access_log off;"
     for t in client_body proxy fastcgi uwsgi scgi; do echo "${t}_temp_path $dir/nginx/$t;"; done
-    awk -v replicas="$replicas" -v prefix="$prefix" -v port="$port" -v listen="$listen" '
-      /^ *server lab:8888 / { for (i = 1; i <= replicas; i++) { line = $0; sub(/lab:8888/, prefix "." i ":" port, line); print line }; s++; next }
-      /^ *listen 8080;/ { sub(/8080/, listen ":" port); l++ }
-      { print }
-      END { if (s != 1 || l != 1) exit 1 }' "$ROOT/docker/nginx.conf" || die "docker/nginx.conf lost its 'server lab:8888' or 'listen 8080' line"
+    echo "include $ROOT/docker/nginx.conf;"
     echo "}"
   } > "$dir/nginx/nginx.conf"
 }
@@ -104,7 +106,7 @@ up_replicas() {
   pids+=($!)
   say "$replicas replicas behind nginx ($($netns && echo "network namespaces $NS_PREFIX-*" || echo "loopback addresses")); volume $EDGEAI_BOOKS (store $EDGEAI_WEIGHTS_DIR); logs in $dir"
   say "open http://$proxy_ip:$port/?token=$token   (Ctrl-C stops everything)"
-  # A client that is not a browser may drop nginx's affinity cookie (README, "VS Code"): it can use one replica directly.
+  # A client that is not a browser may drop nginx's affinity cookie (docs/vscode.md): it can use one replica directly.
   for ((i = 1; i <= replicas; i++)); do say "  replica $i directly: http://$prefix.$i:$port/?token=$token"; done
   trap 'kill -TERM "${pids[@]}" 2>/dev/null; wait 2>/dev/null; $netns && netns_down; exit 0' INT TERM
   wait

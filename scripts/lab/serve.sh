@@ -1,4 +1,7 @@
 # Sourced by ./lab: `./lab up` and `./lab exec`.
+# Needs: common.sh (ROOT, STATE, PYTHON, KERNEL_NAME, FEED, EDGEAI_BOOKS, EDGEAI_WEIGHTS_DIR, say, die), install.sh
+#   (setup), replicas.sh (up_replicas).
+# Provides: cmd_up, cmd_exec.
 
 cmd_up() {
   local port=8888 ip=127.0.0.1 replicas=1

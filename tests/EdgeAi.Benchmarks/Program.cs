@@ -1,7 +1,7 @@
 // ./lab bench [--data DIR] [--threads N] [--repetitions N]
 // Trains 3 epochs on the 60k Fashion-MNIST images at batch 128 and 32 with our core and with Debian's PyTorch
 // at its best on this machine (PeerBlas), interleaved, each run in a process of its own; prints medians, ranges,
-// the share of the measured single-core FP32 peak (FmaPeak), the ratios, and whether each target of issue 14 is
+// the share of the measured single-core FP32 peak (FmaPeak), the ratios, and whether each performance target is
 // met (exit code 1 if one is missed). Then times build + load + predict 10k in-process.
 using System.Diagnostics;
 using System.Text.Json;

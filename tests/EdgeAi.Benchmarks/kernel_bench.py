@@ -2,7 +2,7 @@
 
 Prints: in-kernel training seconds (#!mnist-train, 3 epochs, batch 32, as the manifest records them), the peak
 RSS of the kernel's dotnet process plus that of a Jupyter server, warm #!mnist-load + #!mnist-eval on 10,000
-images, and a cold kernel start to the first prediction, each against its target in issue 14 (exit code 1 if
+images, and a cold kernel start to the first prediction, each against its target in docs/performance.md (exit 1 if
 one is missed). Needs JUPYTER_PATH with the lab's kernelspec and EDGEAI_DATA_DIR / EDGEAI_WEIGHTS_DIR set;
 SERVER: the command that starts the lab's Jupyter server (scripts/jupyter-server); NOTEBOOKS: the notebooks folder;
 KERNEL: the kernelspec's name (scripts/kernelspec.sh name).

@@ -4,7 +4,7 @@ namespace EdgeAi.Image.Tests;
 /// Both notebooks in the image's JupyterLab, in a real browser (TestSupport's NotebookInBrowser: Debian's Chromium
 /// driven by puppeteer-core): Run All from the menu, every chart drawn, the digits shown, no error output, save and
 /// reload with the charts drawn again, an untrusted copy with each chart's static picture; no console error and no request to another origin except the upstream ones
-/// below (docker/README.md explains each). Screenshots are kept in .lab/ui/.
+/// below (docker/README.md, "JupyterLab offline", explains each). Screenshots are kept in .lab/ui/.
 /// </summary>
 public sealed class BrowserTests(LabImage image, RunningLab lab) : IClassFixture<RunningLab>
 {

@@ -4,7 +4,7 @@ using static EdgeAi.TestSupport.JupyterClient;
 
 namespace EdgeAi.Image.Tests;
 
-/// <summary>The classroom path (issue 12): the image as a real JupyterHub's user server, one per student, the
+/// <summary>The classroom path (docs/classroom.md): the image as a real JupyterHub's user server, one per student, the
 /// models on the shared store, idle kernels and servers culled, a student's notebook kept across a restart.</summary>
 public sealed class JupyterHubTests(LabImage image, RunningHub hub) : IClassFixture<RunningHub>
 {

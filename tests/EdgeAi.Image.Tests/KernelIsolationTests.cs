@@ -3,7 +3,7 @@ using System.Net.WebSockets;
 
 namespace EdgeAi.Image.Tests;
 
-/// <summary>In the image, as on the host (issue 11): only the token holder runs code. Another uid in the pod cannot
+/// <summary>In the image, as on the host (docs/security.md): only the token holder runs code. Another uid in the pod cannot
 /// reach the kernel's side server, a foreign web page gets no kernel, and the token is on no command line.</summary>
 public sealed class KernelIsolationTests(LabImage image, RunningLab lab) : IClassFixture<RunningLab>
 {

@@ -1,7 +1,7 @@
 namespace EdgeAi.Image.Tests;
 
 /// <summary>
-/// Issue 14: the image a Raspberry Pi keeps on its SD card and pulls over Wi-Fi. Built here on stand-ins for its base
+/// docs/performance.md: the image a Raspberry Pi keeps on its SD card and pulls over Wi-Fi. Built here on stand-ins for its base
 /// images (debootstrap's trixie made like Docker Hub's debian:13-slim, this machine's .NET for Microsoft's images;
 /// build-image.sh), so the figure is this build's, not a registry's.
 /// </summary>

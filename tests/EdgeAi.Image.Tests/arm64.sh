@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ./lab test --arm64 --torchsharp DIR: the ML job on linux/arm64, under qemu-user-static (opt-in: about an hour the
 # first time, minutes once buildah's layers are cached). DIR is a git checkout (or bare repository) of dotnet/TorchSharp
-# at the pinned release; our machines cannot reach GitHub, DEVELOPERS' notes say how to get one.
+# at the pinned release; our machines cannot reach GitHub, docs/arm64.md says how to get one.
 #   1. docker/Dockerfile built for linux/arm64: its native stage compiles LibTorchSharp with
 #      docker/libtorchsharp/build.sh (cross, on this machine) against Debian 13's libtorch; the final stage has
 #      Debian's libtorch2.6 and JupyterLab. Stand-ins: the base is a debootstrapped arm64 trixie, and Microsoft's arm64

@@ -22,10 +22,10 @@ public sealed class JupyterHubValuesTests
     /// <summary>The commit of the chart's tag when these values were written (a moved tag fails the schema test).</summary>
     const string ChartCommit = "5c5f5df751588a68a7781ead01d0f62e88e2e72f";
 
-    // Measured by `./lab bench` (k8s/README.md, "How many students fit"): one kernel training, and the server.
-    const double KernelPeakMB = 838, ServerMB = 88, IdleKernelMB = 435;
-    // An estimate (no Pi here): what a 4 GB Pi 4B leaves to pods after the OS and the k3s agent.
-    const double PiAllocatableMB = 3200;
+    // In MiB, from docs/performance.md ("Memory"): one kernel training, an idle one, and the server, as measured; and
+    // an estimate (no Pi here) of what a 4 GB Pi 4B leaves to pods after the OS and the k3s agent.
+    static readonly double KernelPeakMB = PerformanceFigures.Measured.Get("kernel-training"), ServerMB = PerformanceFigures.Measured.Get("server"),
+        IdleKernelMB = PerformanceFigures.Measured.Get("kernel-idle"), PiAllocatableMB = PerformanceFigures.Measured.Get("pi-allocatable");
 
     [Fact]
     public void Every_student_runs_this_release_of_the_lab_image_as_its_user()
@@ -57,8 +57,8 @@ public sealed class JupyterHubValuesTests
     [Fact]
     public void The_memory_limit_holds_a_training_kernel_and_three_students_fit_on_a_4GB_Pi()
     {
-        var guarantee = Bytes((string)SingleUser["memory"]!["guarantee"]!) / 1e6;
-        var limit = Bytes((string)SingleUser["memory"]!["limit"]!) / 1e6;
+        var guarantee = PerformanceFigures.MiB((string)SingleUser["memory"]!["guarantee"]!);
+        var limit = PerformanceFigures.MiB((string)SingleUser["memory"]!["limit"]!);
         Assert.InRange(limit, KernelPeakMB + ServerMB, KernelPeakMB + ServerMB + IdleKernelMB);   // one training kernel, not two
         Assert.True(guarantee <= limit);
         Assert.True(3 * guarantee <= PiAllocatableMB, $"3 x {guarantee} MB guaranteed > {PiAllocatableMB} MB");
@@ -137,7 +137,4 @@ public sealed class JupyterHubValuesTests
     /// <summary>YAML as JSON, every scalar a string (YamlDotNet's untyped view).</summary>
     static JsonNode ReadYaml(string yaml) =>
         JsonNode.Parse(new SerializerBuilder().JsonCompatible().Build().Serialize(new DeserializerBuilder().Build().Deserialize<object>(yaml)!))!;
-
-    /// <summary>Kubernetes' quantities as the chart passes them on ("1.2G", "1Gi").</summary>
-    static double Bytes(string quantity) => (double)new ResourceQuantity(quantity).ToDecimal();
 }

@@ -7,7 +7,14 @@ namespace EdgeAi.K8s.Tests;
 /// <summary>A kustomization built as `kubectl kustomize` builds it, and its objects.</summary>
 public sealed class Built
 {
-    public static readonly string[] Overlays = ["base", "overlays/rpi", "overlays/traefik", "overlays/gateway-api", "overlays/small", "overlays/cert-manager", "jobs/training"];
+    /// <summary>Every kustomization a user applies: the base, each overlay in k8s/overlays (a named combination of
+    /// k8s/components; one added there is built and checked too), and the training Job.</summary>
+    public static readonly string[] Overlays =
+    [
+        "base",
+        .. Directory.GetDirectories(Path.Combine(RealData.RepositoryRoot, "k8s", "overlays")).Select(d => "overlays/" + Path.GetFileName(d)).Order(StringComparer.Ordinal),
+        "jobs/training",
+    ];
     static readonly Dictionary<string, Built> cache = [];
 
     public string Yaml { get; }

@@ -147,18 +147,18 @@ public sealed class PolicyTests
         Assert.Contains("IMAGE=ghcr.io/${GITHUB_REPOSITORY_OWNER,,}/edgeai-lab", workflow);
         var version = System.Xml.Linq.XDocument.Load(Path.Combine(RealData.RepositoryRoot, "Directory.Build.props"))
             .Descendants("Version").Single().Value;
-        foreach (var built in new[] { Base, Built.Of("overlays/rpi"), Built.Of("overlays/small") })
+        foreach (var built in new[] { Base, Built.Of("overlays/pi"), Built.Of("overlays/k3s-pi") })
             Assert.Equal($"ghcr.io/edgeai-cluster/edgeai-lab:{version}", built.Jupyter.Image);
     }
 
     [Fact]
     public void OverlaysChangeWhatTheyAreFor()
     {
-        var rpi = Built.Of("overlays/rpi");
+        var rpi = Built.Of("overlays/pi");
         Assert.Equal("arm64", rpi.Deployment.Spec.Template.Spec.NodeSelector["kubernetes.io/arch"]);
         Assert.Equal(Base.Jupyter.Image, rpi.Jupyter.Image);
 
-        var traefik = Built.Of("overlays/traefik");
+        var traefik = Built.Of("overlays/k3s");
         Assert.Equal("traefik", traefik.Single<V1Ingress>("edgeai-lab").Spec.IngressClassName);
         Assert.Equal("true", traefik.Single<V1Service>("edgeai-lab").Metadata.Annotations["traefik.ingress.kubernetes.io/service.sticky.cookie"]);
 
@@ -167,9 +167,28 @@ public sealed class PolicyTests
         Assert.Contains("sessionPersistence:", gateway.Yaml);
         Assert.Contains("type: Cookie", gateway.Yaml);
 
-        var small = Built.Of("overlays/small");
+        var small = Built.Of("overlays/k3s-pi");
         Assert.Equal(3, small.Deployment.Spec.Replicas);
-        Assert.Equal("1Gi", small.Jupyter.Resources.Limits["memory"].ToString());
+        Assert.Equal("1200Mi", small.Jupyter.Resources.Requests["memory"].ToString());
+        Assert.Equal("1792Mi", small.Jupyter.Resources.Limits["memory"].ToString());
+    }
+
+    [Fact]
+    public void Each_component_is_a_kustomize_Component_that_an_overlay_combines()
+    {
+        var k8s = Path.Combine(RealData.RepositoryRoot, "k8s");
+        var used = Built.Overlays.Select(o => File.ReadAllText(Path.Combine(k8s, o, "kustomization.yaml"))).ToList();
+        foreach (var component in Directory.GetDirectories(Path.Combine(k8s, "components")).Select(Path.GetFileName))
+        {
+            Assert.Contains("\nkind: Component\n", File.ReadAllText(Path.Combine(k8s, "components", component!, "kustomization.yaml")));
+            Assert.Contains(used, text => text.Contains($"components/{component}\n"));
+        }
+
+        // k3s on Raspberry Pis: all three components at once.
+        var pi = Built.Of("overlays/k3s-pi");
+        Assert.Equal("arm64", pi.Deployment.Spec.Template.Spec.NodeSelector["kubernetes.io/arch"]);
+        Assert.Equal("traefik", pi.Single<V1Ingress>("edgeai-lab").Spec.IngressClassName);
+        Assert.Equal(3, pi.Deployment.Spec.Replicas);
     }
 
     [Fact]

@@ -6,7 +6,7 @@ using EdgeAi.Notebook.Tests.Support;
 namespace EdgeAi.Notebook.Tests;
 
 /// <summary>
-/// `./lab up` on a Linux without apt (issue 13). A PATH that holds every command of this machine except apt's and
+/// `./lab up` on a Linux without apt (docs/lab.md). A PATH that holds every command of this machine except apt's and
 /// dpkg's stands in for such a distribution: the lab must use the Jupyter it finds there, and name what is missing
 /// when it finds none, instead of failing on apt.
 /// </summary>
@@ -24,13 +24,12 @@ public sealed class BeyondDebianTests : IDisposable
         var info = Lab.Start(temp.Combine("books"), "up", "--port", port.ToString());
         info.Environment["PATH"] = CommandsWithout("no-apt", name => PackageTools.Contains(name));
         info.Environment["JUPYTER_TOKEN"] = token;
-        var (started, log) = Lab.StartCollecting(info);
-        using var lab = started;
+        using var lab = Lab.StartRunning(info);
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
-            await Ports.WaitForAsync(async () => (await http.GetAsync($"api/status?token={token}")).EnsureSuccessStatusCode(), lab, log);
-            Assert.Contains("no apt here: using /", log());
+            await lab.WaitUntilAsync(async () => (await http.GetAsync($"api/status?token={token}")).EnsureSuccessStatusCode(), Lab.StartTimeout, "serve");
+            Assert.Contains("no apt here: using /", lab.Output);
             var specs = await http.GetFromJsonAsync<JsonObject>($"api/kernelspecs?token={token}");
             Assert.Equal(Kernelspec.Name, (string)specs!["default"]!);
         }

@@ -22,7 +22,7 @@ public sealed class BrowserTests : IDisposable
         new("/nbextensions/widgets/notebook/js/extension.js",
             "Debian 12's notebook configuration enables the ipywidgets nbextension, which no package installs"),
         new(":2048/discovery",
-            "dotnet-interactive's bootstrap script probes its HTTP side server, which the launcher moved to a private Unix socket (issue 11)"),
+            "dotnet-interactive's bootstrap script probes its HTTP side server, which the launcher moved to a private Unix socket (docs/security.md)"),
         new("undefinedresources/dotnet-interactive.js",
             "the same bootstrap, after its probe failed, asks for its script at an undefined address"),
     ];
@@ -35,13 +35,11 @@ public sealed class BrowserTests : IDisposable
         var port = Ports.Free();
         var info = Lab.Start(temp.Combine("books"), "up", "--port", port.ToString());
         info.Environment["JUPYTER_TOKEN"] = Token;
-        using var lab = Process.Start(info)!;
-        lab.BeginOutputReadLine();
-        lab.BeginErrorReadLine();
+        using var lab = Lab.StartRunning(info);
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
-            await Ports.WaitForAsync(async () => (await http.GetAsync($"api/status?token={Token}")).EnsureSuccessStatusCode(), lab);
+            await lab.WaitUntilAsync(async () => (await http.GetAsync($"api/status?token={Token}")).EnsureSuccessStatusCode(), Lab.StartTimeout, "serve");
 
             // The report's order: train (writes the store), then predict in a notebook of its own.
             foreach (var (notebook, charts, images) in new[] { ("mnist_training", 1, 0), ("mnist_prediction", 2, 8) })

@@ -8,7 +8,7 @@ using static EdgeAi.TestSupport.JupyterClient;
 
 namespace EdgeAi.Notebook.Tests;
 
-/// <summary>Only the holder of the Jupyter token runs code (issue 11): the kernel's side server is out of reach of other
+/// <summary>Only the holder of the Jupyter token runs code (docs/security.md): the kernel's side server is out of reach of other
 /// users and of web pages, and the token is on no command line.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class KernelIsolationTests(KernelIsolationTests.RunningLab lab) : IClassFixture<KernelIsolationTests.RunningLab>
@@ -128,21 +128,16 @@ public sealed class KernelIsolationTests(KernelIsolationTests.RunningLab lab) : 
         public HttpClient Http { get; private set; } = null!;
         public KernelProcess Kernel { get; private set; } = null!;
         public string KernelId { get; private set; } = "";
-        Process? server;
+        RunningProcess? server;
         KernelConnection connection = null!;
-        readonly StringBuilder log = new();
 
         public async ValueTask InitializeAsync()
         {
             var info = Lab.Start(Temp.Combine("books"), "up", "--port", Port.ToString());
             info.Environment["JUPYTER_TOKEN"] = Token;
-            server = Process.Start(info)!;
-            server.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-            server.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-            server.BeginOutputReadLine();
-            server.BeginErrorReadLine();
+            server = Lab.StartRunning(info);
             Http = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = new Uri($"http://127.0.0.1:{Port}/"), Timeout = TimeSpan.FromSeconds(30) };
-            await Ports.WaitForAsync(async () => (await Http.GetAsync($"api/status?token={Token}")).EnsureSuccessStatusCode(), server, () => { lock (log) return log.ToString(); });
+            await server.WaitUntilAsync(async () => (await Http.GetAsync($"api/status?token={Token}")).EnsureSuccessStatusCode(), Lab.StartTimeout, "serve");
             connection = await OpenKernel(Http, Token);
             KernelId = connection.Id;
             await Execute(connection, "1 + 1");   // the kernel and its side server are up

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using EdgeAi.Notebook.Tests.Support;
 using static EdgeAi.TestSupport.JupyterClient;
 
@@ -21,16 +22,15 @@ public sealed class LabUpTests : IDisposable
         var port = Ports.Free();
         var info = Lab.Start(temp.Combine("books"), "up", "--port", port.ToString());
         info.Environment["JUPYTER_TOKEN"] = Token;
-        var (started, log) = Lab.StartCollecting(info);
-        using var lab = started;
+        using var lab = Lab.StartRunning(info);
         var descendants = new HashSet<int>();
         try
         {
             // No cookies: a token-authenticated request would log this client in for the requests after it.
             using var http = new HttpClient(new HttpClientHandler { UseCookies = false })
                 { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
-            await Ports.WaitForAsync(async () => (await http.GetAsync($"api/status?token={Token}")).EnsureSuccessStatusCode(), lab, log);
-            Assert.Contains($"http://127.0.0.1:{port}/?token={Token}", log());
+            await lab.WaitUntilAsync(async () => (await http.GetAsync($"api/status?token={Token}")).EnsureSuccessStatusCode(), Lab.StartTimeout, "serve");
+            Assert.Contains($"http://127.0.0.1:{port}/?token={Token}", lab.Output);
 
             Assert.Equal(HttpStatusCode.Forbidden, (await http.GetAsync("api/status")).StatusCode);
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"api/status?token={Token}")).StatusCode);
@@ -81,6 +81,21 @@ public sealed class LabUpTests : IDisposable
         await Task.Delay(1000);
         Assert.DoesNotContain(descendants, IsAlive);
         Assert.True(Ports.IsFree(port), $"port {port} still in use");
+    }
+
+    [Fact]
+    public async Task A_wait_on_lab_up_ends_as_soon_as_it_exits_and_shows_its_last_lines()
+    {
+        // A lab that cannot start (here: a refused option; on a fresh machine, a failed install) ends the test's wait
+        // for its URL at once, with what it said, instead of after the whole start timeout.
+        using var lab = Lab.StartRunning(Lab.Start(temp.Combine("books"), "up", "--replicas", "9"));
+        var clock = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => lab.WaitForLineAsync(new Regex(@"open http://"), Lab.StartTimeout, "print its URL"));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"the wait took {clock.Elapsed.TotalSeconds:F0} s");
+        Assert.Contains("./lab up --replicas 9 exited 1 before it would print its URL", error.Message);
+        Assert.Contains("--replicas 9 is not a number from 1 to 8", error.Message);
+        error = await Assert.ThrowsAnyAsync<Exception>(() => lab.WaitUntilAsync(() => Task.CompletedTask.ContinueWith(_ => throw new HttpRequestException()), Lab.StartTimeout, "serve"));
+        Assert.Contains("exited 1 before it would serve", error.Message);
     }
 
     static string CommandLine(int pid)

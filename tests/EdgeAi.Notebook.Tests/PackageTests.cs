@@ -40,4 +40,22 @@ public sealed class PackageTests
         Assert.True(checkedAssemblies >= 3, $"only {checkedAssemblies} assemblies in {string.Join(", ", packages)}");
         Assert.True(platformSpecific.Count == 0, "assemblies that load on one architecture only:\n" + string.Join('\n', platformSpecific));
     }
+
+    [Fact]
+    public void Each_package_declares_the_MIT_licence_of_the_repository()
+    {
+        // nuget.org shows a package's licence from its nuspec; LICENSE is the text that expression stands for.
+        Assert.StartsWith("MIT License", File.ReadAllText(Path.Combine(RealData.RepositoryRoot, "LICENSE")));
+        var packages = Directory.GetFiles(Path.Combine(RealData.RepositoryRoot, ".lab", "feed"), "EdgeAi.*.nupkg");
+        Assert.Equal(2, packages.Length);
+        foreach (var package in packages)
+        {
+            using var zip = ZipFile.OpenRead(package);
+            var nuspec = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal));
+            using var reader = new StreamReader(nuspec.Open());
+            var license = System.Xml.Linq.XDocument.Parse(reader.ReadToEnd()).Descendants().Single(e => e.Name.LocalName == "license");
+            Assert.Equal("expression", (string?)license.Attribute("type"));
+            Assert.Equal("MIT", license.Value);
+        }
+    }
 }

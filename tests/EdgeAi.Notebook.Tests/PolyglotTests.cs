@@ -4,7 +4,7 @@ using EdgeAi.Notebook.Tests.Support;
 namespace EdgeAi.Notebook.Tests;
 
 /// <summary>
-/// Polyglot Notebooks (VS Code, issue 13): it opens an .ipynb as a .NET notebook by the kernelspec's name and runs
+/// Polyglot Notebooks (VS Code, docs/vscode.md): it opens an .ipynb as a .NET notebook by the kernelspec's name and runs
 /// each cell, by the kernel its metadata names, in a dotnet-interactive of its own that knows nothing of our
 /// kernelspec. `./lab feed` makes the lab's feed a NuGet source of the user, which is all that kernel reads.
 /// VS Code itself cannot run here: the kernel is started and driven as Polyglot does (stdio, JSON lines).

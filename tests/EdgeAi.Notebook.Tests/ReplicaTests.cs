@@ -48,23 +48,14 @@ public sealed class ReplicaTests : IDisposable
         var port = Ports.Free();
         var info = Lab.Start(temp.Combine("books"), "up", "--replicas", "2", "--port", port.ToString());
         info.Environment["JUPYTER_TOKEN"] = Token;
-        using var lab = Process.Start(info)!;
-        var url = new TaskCompletionSource<Uri>();
-        DataReceivedEventHandler watch = (_, e) =>
-        {
-            var match = Regex.Match(e.Data ?? "", @"open (http://[\d.]+:\d+/)\?token=");
-            if (match.Success) url.TrySetResult(new Uri(match.Groups[1].Value));
-        };
-        lab.OutputDataReceived += watch;
-        lab.ErrorDataReceived += watch;
-        lab.BeginOutputReadLine();
-        lab.BeginErrorReadLine();
+        using var lab = Lab.StartRunning(info);
         try
         {
             // As root the replicas and the proxy are network namespaces (10.200.*), else loopback addresses.
-            var server = await url.Task.WaitAsync(TimeSpan.FromMinutes(5));
+            var url = await lab.WaitForLineAsync(new Regex(@"open (http://[\d.]+:\d+/)\?token="), Lab.StartTimeout, "print its URL");
+            var server = new Uri(url.Groups[1].Value);
             using var first = new Browser(server);
-            await Ports.WaitForAsync(() => first.ReplicaAsync(), lab);
+            await lab.WaitUntilAsync(() => first.ReplicaAsync(), Lab.StartTimeout, "serve through nginx");
 
             // Affinity: one browser always reaches the same replica; another browser can reach the other one.
             var replicaA = await first.ReplicaAsync();

@@ -4,7 +4,7 @@ using EdgeAi.Notebook.Tests.Support;
 namespace EdgeAi.Notebook.Tests;
 
 /// <summary>
-/// Charts that survive saving (issue 13): an executed notebook stays small enough to commit and mail, every chart
+/// Charts that survive saving (docs/internals/plotly.md): an executed notebook stays small enough to commit and mail, every chart
 /// carries its Plotly figure and a static picture, and where no script runs (nbconvert's HTML, read with
 /// JavaScript off in Chromium) each chart is that picture, not an empty box.
 /// </summary>

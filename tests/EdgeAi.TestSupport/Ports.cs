@@ -26,24 +26,6 @@ public static class Ports
         catch (System.Net.Sockets.SocketException) { return false; }
     }
 
-    /// <summary>Polls until <paramref name="probe"/> succeeds (the first ./lab run installs and packs).</summary>
-    public static async Task WaitForAsync(Func<Task> probe, Process lab, Func<string>? log = null)
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(5);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (lab.HasExited) Assert.Fail($"./lab exited {lab.ExitCode}:\n{log?.Invoke()}");
-            try
-            {
-                await probe();
-                return;
-            }
-            catch (HttpRequestException) { }
-            await Task.Delay(500);
-        }
-        Assert.Fail($"the server did not answer within 5 minutes:\n{log?.Invoke()}");
-    }
-
     /// <summary>Every process below <paramref name="root"/>, from /proc.</summary>
     public static IEnumerable<int> Descendants(int root)
     {

@@ -8,7 +8,7 @@ using TorchSharp.PyBridge;
 namespace EdgeAi.Core.Tests.Security;
 
 /// <summary>
-/// The three readers of untrusted files (issue 11), each fed 10,000 mutations of a valid file with a fixed seed:
+/// The three readers of untrusted files (docs/security.md), each fed 10,000 mutations of a valid file with a fixed seed:
 /// every input ends in an <see cref="EdgeAiException"/> with a message, or reads as something valid. No other
 /// exception, no input slower than <see cref="MaxSecondsPerInput"/>, and the process's memory grows by less
 /// than <see cref="MaxGrowthBytes"/> (the valid files are 16 KB to 0.5 MB; a reader that trusted a header would take gigabytes).

@@ -4,7 +4,7 @@ using EdgeAi.Core.Data;
 
 namespace EdgeAi.Core.Tests.Security;
 
-/// <summary>Data files that lie (issue 11, class 7): damaged gzip bodies are caught by their CRC, and a header that
+/// <summary>Data files that lie (docs/security.md): damaged gzip bodies are caught by their CRC, and a header that
 /// announces more than the file holds costs no more memory than the file really has.</summary>
 public sealed class HostileDataTests : IDisposable
 {

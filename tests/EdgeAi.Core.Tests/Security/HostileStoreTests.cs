@@ -5,7 +5,7 @@ using EdgeAi.Core.Store;
 
 namespace EdgeAi.Core.Tests.Security;
 
-/// <summary>A shared volume that someone else can write to (issue 11, classes 3, 4 and 6): what a manifest names stays
+/// <summary>A shared volume that someone else can write to (docs/security.md): what a manifest names stays
 /// inside its version, one bad entry never breaks listing, and the store's protocol says what really happened.</summary>
 [Trait("Needs", "libtorch")]
 public sealed class HostileStoreTests : IDisposable

@@ -49,26 +49,15 @@ public sealed partial class ComposeLab : IAsyncLifetime
 
     async Task WaitUntilServingAsync()
     {
-        var clock = Stopwatch.StartNew();
         // Both replicas healthy before the first request through nginx: a replica that refuses a connection
         // is taken out for fail_timeout (nginx.conf), and a kernel created meanwhile lands on the other one.
-        foreach (var replica in new[] { 1, 2 })
-            while (image.Podman.Run("healthcheck", "run", $"{Project}_lab_{replica}").ExitCode != 0)
-            {
-                if (clock.Elapsed > TimeSpan.FromSeconds(120)) throw new TimeoutException($"{Project}_lab_{replica} is not healthy after 120 s");
-                await Task.Delay(500);
-            }
+        foreach (var replica in new[] { $"{Project}_lab_1", $"{Project}_lab_2" })
+            await Waits.UntilAsync(() => Task.FromResult(image.Podman.Run("healthcheck", "run", replica).ExitCode == 0),
+                                   TimeSpan.FromSeconds(120), $"the container {replica}", "be healthy", image.Podman.Ended(replica), image.Podman.LastLines(replica));
         using var http = new HttpClient();
-        while (clock.Elapsed < TimeSpan.FromSeconds(150))
-        {
-            try
-            {
-                if ((await http.GetAsync(new Uri(Proxy, $"api/status?token={Token}"))).IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException) { }
-            await Task.Delay(500);
-        }
-        throw new TimeoutException($"compose did not answer through nginx within 150 s:\n{image.Podman.Run("ps", "-a").Output}");
+        var proxy = $"{Project}_proxy_1";
+        await Waits.UntilAsync(async () => (await http.GetAsync(new Uri(Proxy, $"api/status?token={Token}"))).IsSuccessStatusCode,
+                               TimeSpan.FromSeconds(150), $"nginx ({proxy})", "answer through nginx", image.Podman.Ended(proxy), image.Podman.LastLines(proxy));
     }
 
     public (string Name, string State, bool ReadOnly)[] Containers() =>

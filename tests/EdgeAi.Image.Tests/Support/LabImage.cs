@@ -49,7 +49,7 @@ public sealed class LabImage
         var environment = values.Where(v => v.Key.StartsWith("CONTAINERS_") || v.Key == "TMPDIR").ToDictionary();
         var image = new Built(values["IMAGE"], int.Parse(values["BUILD_SECONDS"]), long.Parse(values["SIZE_BYTES"]), new Podman(environment));
         Report.Line("image", $"image {image.Image}: built in {image.BuildSeconds} s, {image.SizeBytes / 1e9:F2} GB");
-        // Where the size is (issue 14): every layer over 10 MB, and the largest folders of /opt/edgeai.
+        // Where the size is (docs/performance.md): every layer over 10 MB, and the largest folders of /opt/edgeai.
         foreach (var layer in image.Podman.Check("history", "--no-trunc", image.Image, "--format", "{{.Size}}\t{{.CreatedBy}}").Split('\n', StringSplitOptions.RemoveEmptyEntries)
                      .Select(l => l.Split('\t', 2)).Where(l => l.Length == 2 && (l[0].EndsWith(" GB") || l[0].EndsWith(" MB") && double.Parse(l[0][..^3], System.Globalization.CultureInfo.InvariantCulture) >= 10)))
             Report.Line("image", $"  layer {layer[0],8}: {layer[1].Replace("/bin/sh -c ", "")[..Math.Min(90, layer[1].Replace("/bin/sh -c ", "").Length)]}");

@@ -16,6 +16,14 @@ public sealed class Podman(IReadOnlyDictionary<string, string> environment)
 
     public Processes.Result Run(params string[] arguments) => Run(TimeSpan.FromMinutes(2), arguments);
 
+    /// <summary>For <see cref="Waits"/>: null while the container runs, else its state ("exited", "stopped").</summary>
+    public Func<string?> Ended(string container) => () =>
+        Run("inspect", "--format", "{{.State.Status}}", container) is { ExitCode: 0 } state && state.Stdout.Trim() == "running"
+            ? null : $"is {Run("inspect", "--format", "{{.State.Status}} (exit code {{.State.ExitCode}})", container).Output.Trim()}";
+
+    /// <summary>For <see cref="Waits"/>: the container's last lines of output.</summary>
+    public Func<string> LastLines(string container) => () => Run("logs", "--tail", "40", container).Output;
+
     /// <summary>Runs and fails the test with podman's output when it exits non-zero.</summary>
     public string Check(params string[] arguments) => CheckWithInput(null, arguments);
 

@@ -68,17 +68,8 @@ public sealed class RunningHub : IAsyncLifetime
                       .. culler, hubImage, "jupyterhub", "-f", "/etc/edgeai-hub/jupyterhub_config.py"]);
         Admin = new HttpClient { BaseAddress = Url("/hub/api/"), Timeout = TimeSpan.FromSeconds(60) };
         Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("token", AdminToken);
-        var waiting = Stopwatch.StartNew();
-        while (waiting.Elapsed < TimeSpan.FromSeconds(120))
-        {
-            try
-            {
-                if ((await Admin.GetAsync(Url("/hub/health"))).IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException) { }
-            await Task.Delay(250);
-        }
-        throw new TimeoutException($"the hub did not answer /hub/health within 120 s:\n{Logs()}");
+        await Waits.UntilAsync(async () => (await Admin.GetAsync(Url("/hub/health"))).IsSuccessStatusCode,
+                               TimeSpan.FromSeconds(120), $"the hub's container {Name}", "answer /hub/health", Podman.Ended(Name), Podman.LastLines(Name));
     }
 
     public string Logs() => Podman.Run("logs", Name).Output;

@@ -30,21 +30,9 @@ public sealed class RunningLab : IAsyncLifetime
                             .. Pod.RunOptions(temp, Pod.OwnedFolder(temp, "books")), image.Image]);
         // The wait starts once podman has started the container: podman itself can wait minutes for its storage lock
         // while other test classes build and start containers on two cores.
-        var waiting = Stopwatch.StartNew();
-        while (waiting.Elapsed < TimeSpan.FromSeconds(180))
-        {
-            try
-            {
-                if ((await Http.GetAsync(Url($"/api/status?token={Token}"))).IsSuccessStatusCode)
-                {
-                    Report.Line("image", $"server answered /api/status {started.Elapsed.TotalSeconds:F1} s after `podman run`");
-                    return;
-                }
-            }
-            catch (HttpRequestException) { }
-            await Task.Delay(250);
-        }
-        throw new TimeoutException($"the server did not answer within 180 s of `podman run` returning ({started.Elapsed.TotalSeconds:F0} s in all):\n{image.Podman.Run("logs", Name).Output}");
+        await Waits.UntilAsync(async () => (await Http.GetAsync(Url($"/api/status?token={Token}"))).IsSuccessStatusCode,
+                               TimeSpan.FromSeconds(180), $"the container {Name}", "answer /api/status", image.Podman.Ended(Name), image.Podman.LastLines(Name));
+        Report.Line("image", $"server answered /api/status {started.Elapsed.TotalSeconds:F1} s after `podman run`");
     }
 
     public ValueTask DisposeAsync()

@@ -1,4 +1,4 @@
-"""The attack of issue 11, as a local process without the Jupyter token would try it.
+"""The attack on the kernel's side server (docs/security.md), as a local process without the Jupyter token would try it.
 
     python3 kernel_attack.py MARKER TARGET...     TARGET: unix:/path/to/socket or tcp:HOST:PORT
 

@@ -23,17 +23,12 @@ public static class Lab
         return info;
     }
 
-    /// <summary>Starts `./lab` and collects what it prints (both streams, in order) for the test to read as it runs.</summary>
-    public static (Process Process, Func<string> Output) StartCollecting(ProcessStartInfo info)
-    {
-        var process = Process.Start(info)!;
-        var log = new System.Text.StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return (process, () => { lock (log) return log.ToString(); });
-    }
+    /// <summary>How long a test waits for `./lab up` to serve: its first run installs, compiles and packs.</summary>
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>Starts `./lab` for the test to talk to while it runs; waits on it end when it exits (<see cref="RunningProcess"/>).</summary>
+    public static RunningProcess StartRunning(ProcessStartInfo info) =>
+        RunningProcess.Start(info, "./lab " + string.Join(' ', info.ArgumentList));
 
     public static (int ExitCode, string Output) Run(string books, params string[] arguments)
     {
