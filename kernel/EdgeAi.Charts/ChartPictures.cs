@@ -54,11 +54,18 @@ static class ChartPictures
         model.Axes.Add(new CategoryAxis { Position = AxisPosition.Left, Title = labels.Y, ItemsSource = names, StartPosition = 1, EndPosition = 0, AxisTitleDistance = 10 });
         var data = new double[counts.Length, counts.Length];
         for (var row = 0; row < counts.Length; row++)
-            for (var column = 0; column < counts.Length; column++) data[column, row] = counts[row][column];
+            for (var column = 0; column < counts.Length; column++)
+                data[column, row] = counts[row][column];
         model.Series.Add(new HeatMapSeries
         {
-            X0 = 0, X1 = counts.Length - 1, Y0 = 0, Y1 = counts.Length - 1, Data = data,
-            RenderMethod = HeatMapRenderMethod.Rectangles, LabelFontSize = 0.25, LabelFormatString = "0",
+            X0 = 0,
+            X1 = counts.Length - 1,
+            Y0 = 0,
+            Y1 = counts.Length - 1,
+            Data = data,
+            RenderMethod = HeatMapRenderMethod.Rectangles,
+            LabelFontSize = 0.25,
+            LabelFormatString = "0",
         });
         return Svg(model);
     }

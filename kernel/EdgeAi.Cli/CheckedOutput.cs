@@ -20,7 +20,8 @@ sealed class CheckedOutput(TextWriter inner, bool quiet = false) : TextWriter
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)   // a closed stdout reads as "access denied"
         {
-            if (!quiet) throw new OutputFailedException(e);
+            if (!quiet)
+                throw new OutputFailedException(e);
         }
     }
 }

@@ -28,8 +28,12 @@ static class Commands
         {
             var options = new TrainingOptions
             {
-                Epochs = parse.GetValue(epochs), BatchSize = parse.GetValue(batch), LearningRate = parse.GetValue(rate),
-                Seed = parse.GetValue(seed), Threads = parse.GetValue(threads), ProgressInterval = TimeSpan.FromSeconds(2),
+                Epochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batch),
+                LearningRate = parse.GetValue(rate),
+                Seed = parse.GetValue(seed),
+                Threads = parse.GetValue(threads),
+                ProgressInterval = TimeSpan.FromSeconds(2),
             };
             var lab = await Lab.OpenAsync(parse.GetValue(Data), WeightStore.Open(parse.GetValue(Store)), cancel: cancel);
             var saved = lab.TrainAndSave(parse.GetValue(name)!, options, p =>
@@ -72,7 +76,8 @@ static class Commands
             var lab = await Lab.OpenAsync(parse.GetValue(Data), WeightStore.Open(parse.GetValue(Store)), cancel: cancel);
             using var loaded = lab.Load(ModelRef.Parse(parse.GetValue(Model)));
             var predictions = parse.GetValue(all) ? lab.PredictAll(loaded.Model) : lab.Predict(loaded.Model, parse.GetValue(index), parse.GetValue(count));
-            if (parse.GetValue(csv)) Console.WriteLine("index,true,predicted," + string.Join(',', Enumerable.Range(0, 10).Select(c => $"p{c}")));
+            if (parse.GetValue(csv))
+                Console.WriteLine("index,true,predicted," + string.Join(',', Enumerable.Range(0, 10).Select(c => $"p{c}")));
             foreach (var p in predictions)
                 Console.WriteLine(parse.GetValue(csv)
                     ? string.Join(',', [p.Index.ToString(CultureInfo.InvariantCulture), p.TrueLabel?.ToString(CultureInfo.InvariantCulture) ?? "",
@@ -90,7 +95,8 @@ static class Commands
         {
             var store = WeightStore.Open(parse.GetValue(Store));
             var survey = store.Survey();
-            if (survey.Versions.Count == 0 && survey.Problems.Count == 0) Console.WriteLine($"no models in {store.Root}");
+            if (survey.Versions.Count == 0 && survey.Problems.Count == 0)
+                Console.WriteLine($"no models in {store.Root}");
             // What a manifest says is printed with control characters escaped: a name or host could carry terminal escapes.
             foreach (var v in survey.Versions)
                 Console.WriteLine(Printable.Of($"{v.Manifest.Ref}{(v.IsLatest ? " (latest)" : "")}  " +

@@ -16,7 +16,8 @@ try
     if (parsed.Errors.Count > 0)
     {
         // System.CommandLine would exit 1; every usage error of edgeai exits 2, as docs/notebooks-and-magics.md says.
-        foreach (var error in parsed.Errors) Console.Error.WriteLine($"error: {error.Message}");
+        foreach (var error in parsed.Errors)
+            Console.Error.WriteLine($"error: {error.Message}");
         Console.Error.WriteLine("(edgeai --help lists the commands, edgeai COMMAND --help their options)");
         return 2;
     }

@@ -60,7 +60,8 @@ public static class Mnist
         if (string.IsNullOrWhiteSpace(data) || data == dataDirectory)
         {
             var session = LabAsync();
-            try { return await session.WaitAsync(cancel); }
+            try
+            { return await session.WaitAsync(cancel); }
             catch when (session.IsFaulted) { lab = null; throw; }   // a later magic tries again (the data may be there by then)
         }
         return await Lab.OpenAsync(data, Store, cancel: cancel);
@@ -69,7 +70,8 @@ public static class Mnist
     /// <summary>The store's versions for completions, which must never fail: none when the store cannot be read.</summary>
     internal static IReadOnlyList<StoredVersion> VersionsForCompletion()
     {
-        try { return Store.List(); }
+        try
+        { return Store.List(); }
         catch (Exception e) when (e is EdgeAiException or IOException or UnauthorizedAccessException) { return []; }
     }
 
@@ -79,7 +81,8 @@ public static class Mnist
     {
         get
         {
-            try { return Store.Root; }
+            try
+            { return Store.Root; }
             catch (EdgeAiException e) { return $"unavailable ({e.Message})"; }
         }
     }
@@ -89,7 +92,8 @@ public static class Mnist
 
     internal static void Use(MnistMlp model, ModelManifest manifest)
     {
-        if (!ReferenceEquals(Model, model)) Model?.Dispose();
+        if (!ReferenceEquals(Model, model))
+            Model?.Dispose();
         Model = model;
         Manifest = manifest;
     }

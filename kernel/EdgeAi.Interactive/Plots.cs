@@ -29,7 +29,8 @@ public static class Plots
     {
         store ??= Mnist.Store;
         var rows = store.List().Where(v => v.Manifest.Training is not null).Take(versions).Reverse().ToList();
-        if (rows.Count == 0) return HtmlViews.NoTrainedVersions();
+        if (rows.Count == 0)
+            return HtmlViews.NoTrainedVersions();
         var loadSeconds = rows.Select(v =>
         {
             using var loaded = store.Load(new ModelRef(v.Manifest.Name, v.Manifest.Version));

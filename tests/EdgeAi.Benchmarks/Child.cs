@@ -18,9 +18,13 @@ static class Child
     public static string Output(string file, string[] arguments, IReadOnlyDictionary<string, string?>? environment, out int exitCode)
     {
         var info = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        foreach (var argument in arguments)
+            info.ArgumentList.Add(argument);
         foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
-            if (value is null) info.Environment.Remove(name); else info.Environment[name] = value;
+            if (value is null)
+                info.Environment.Remove(name);
+            else
+                info.Environment[name] = value;
         using var process = Process.Start(info)!;
         var error = process.StandardError.ReadToEndAsync();
         var output = process.StandardOutput.ReadToEnd();

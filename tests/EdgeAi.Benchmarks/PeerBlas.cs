@@ -17,7 +17,8 @@ static class PeerBlas
         foreach (var forced in Candidates())
         {
             var result = Child.TryRun("/usr/bin/python3", [script, "--probe", threads.ToString()], Environment(forced, threads));
-            if (result is null) continue;   // a family this CPU cannot run (SIGILL)
+            if (result is null)
+                continue;   // a family this CPU cannot run (SIGILL)
             probes.Add(new Probe(forced, result.Value.GetProperty("core").GetString()!, result.Value.GetProperty("gflops").GetDouble()));
         }
         return probes;
@@ -30,7 +31,8 @@ static class PeerBlas
         foreach (var name in System.Environment.GetEnvironmentVariables().Keys.Cast<string>())
             if (name.StartsWith("OPENBLAS_", StringComparison.Ordinal) || name.StartsWith("GOTO_", StringComparison.Ordinal))
                 environment[name] = null;
-        if (forced != "") environment["OPENBLAS_CORETYPE"] = forced;
+        if (forced != "")
+            environment["OPENBLAS_CORETYPE"] = forced;
         environment["OPENBLAS_NUM_THREADS"] = threads.ToString();
         environment["OMP_NUM_THREADS"] = threads.ToString();
         return environment;
@@ -44,12 +46,17 @@ static class PeerBlas
             .Split(':')[1].Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet() ?? [];
         if (RuntimeInformation.ProcessArchitecture == Architecture.Arm64)
         {
-            foreach (var core in new[] { "NeoverseN1", "CortexA72", "CortexA57", "ARMV8" }) yield return core;
+            foreach (var core in new[] { "NeoverseN1", "CortexA72", "CortexA57", "ARMV8" })
+                yield return core;
             yield break;
         }
-        if (flags.Contains("avx2") && flags.Contains("fma")) { yield return "Haswell"; yield return "Zen"; }
-        if (new[] { "avx512f", "avx512bw", "avx512dq", "avx512vl" }.All(flags.Contains)) yield return "SkylakeX";
-        if (flags.Contains("avx512_bf16")) yield return "Cooperlake";
-        if (flags.Contains("amx_bf16")) yield return "SapphireRapids";   // known to OpenBLAS 0.3.22 and later
+        if (flags.Contains("avx2") && flags.Contains("fma"))
+        { yield return "Haswell"; yield return "Zen"; }
+        if (new[] { "avx512f", "avx512bw", "avx512dq", "avx512vl" }.All(flags.Contains))
+            yield return "SkylakeX";
+        if (flags.Contains("avx512_bf16"))
+            yield return "Cooperlake";
+        if (flags.Contains("amx_bf16"))
+            yield return "SapphireRapids";   // known to OpenBLAS 0.3.22 and later
     }
 }

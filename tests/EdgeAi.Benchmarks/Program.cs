@@ -21,27 +21,29 @@ var self = typeof(Program).Assembly.Location;
 switch (args.FirstOrDefault())
 {
     case "--one-core-run":   // child: one training run of our core
-    {
-        var batch = int.Parse(args[1]);
-        var dataset = MnistDataset.Load(data);
-        var result = Trainer.Train(dataset.Train, new TrainingOptions { BatchSize = batch, Seed = 1, Threads = threads });
-        var accuracy = Evaluator.Evaluate(result.Model, dataset.Test).Accuracy;
-        Console.WriteLine(JsonSerializer.Serialize(new { seconds = result.Seconds, accuracy, peak_rss_mb = PeakRssMb() }));
-        return 0;
-    }
+        {
+            var batch = int.Parse(args[1]);
+            var dataset = MnistDataset.Load(data);
+            var result = Trainer.Train(dataset.Train, new TrainingOptions { BatchSize = batch, Seed = 1, Threads = threads });
+            var accuracy = Evaluator.Evaluate(result.Model, dataset.Test).Accuracy;
+            Console.WriteLine(JsonSerializer.Serialize(new { seconds = result.Seconds, accuracy, peak_rss_mb = PeakRssMb() }));
+            return 0;
+        }
     case "--gemm-probe":   // child: our libtorch's sgemm on the training's largest product
-    {
-        TorchNative.EnsureLoaded();
-        torch.set_num_threads(threads);
-        using var a = torch.rand(128, MnistMlp.Inputs);
-        using var b = torch.rand(MnistMlp.Inputs, 128);
-        for (var i = 0; i < 20; i++) a.matmul(b).Dispose();
-        var calls = 0;
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed.TotalSeconds < 0.5) { a.matmul(b).Dispose(); calls++; }
-        Console.WriteLine(JsonSerializer.Serialize(new { gflops = calls * 2.0 * 128 * MnistMlp.Inputs * 128 / clock.Elapsed.TotalSeconds / 1e9 }));
-        return 0;
-    }
+        {
+            TorchNative.EnsureLoaded();
+            torch.set_num_threads(threads);
+            using var a = torch.rand(128, MnistMlp.Inputs);
+            using var b = torch.rand(MnistMlp.Inputs, 128);
+            for (var i = 0; i < 20; i++)
+                a.matmul(b).Dispose();
+            var calls = 0;
+            var clock = Stopwatch.StartNew();
+            while (clock.Elapsed.TotalSeconds < 0.5)
+            { a.matmul(b).Dispose(); calls++; }
+            Console.WriteLine(JsonSerializer.Serialize(new { gflops = calls * 2.0 * 128 * MnistMlp.Inputs * 128 / clock.Elapsed.TotalSeconds / 1e9 }));
+            return 0;
+        }
 }
 
 Console.WriteLine($"EdgeAi benchmark on {CpuModel()}, {Environment.ProcessorCount} cores, load average " +
@@ -99,7 +101,8 @@ try
     TorchNative.EnsureLoaded();
     var nativeSeconds = clock.Elapsed.TotalSeconds;
     var store = new WeightStore(temp.FullName);
-    using (var model = new MnistMlp()) store.Save("bench", model);
+    using (var model = new MnistMlp())
+        store.Save("bench", model);
     var test = MnistDataset.Load(data).Test;
     for (var round = 0; round < 2; round++)   // the first round includes JIT warm-up
     {
@@ -119,7 +122,8 @@ return missed == 0 ? 0 : 1;
 
 void Add(string who, int batch, JsonElement run)
 {
-    if (!runs.TryGetValue((who, batch), out var list)) runs[(who, batch)] = list = [];
+    if (!runs.TryGetValue((who, batch), out var list))
+        runs[(who, batch)] = list = [];
     list.Add(run);
 }
 
@@ -137,7 +141,8 @@ void Row(string name, string who, int batch, double? ratio)
 
 void Target(string text, bool met)
 {
-    if (!met) missed++;
+    if (!met)
+        missed++;
     Console.WriteLine($"target {(met ? "met" : "MISSED")}: {text}");
 }
 

@@ -1,2 +1,2 @@
-global using Xunit;
 global using EdgeAi.TestSupport;
+global using Xunit;

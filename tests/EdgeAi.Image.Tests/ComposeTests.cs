@@ -44,14 +44,18 @@ public sealed class ComposeTests(LabImage image, ComposeLab compose) : IClassFix
         await Execute(trainer, "#r \"nuget: EdgeAi.Interactive\"");
         Assert.Contains(await Execute(trainer, "#!mnist-train --epochs 1 --seed 3"), o => o.Contains("Saved <b>mnist-mlp@v1</b>"));
         // Affinity: every request of this browser reaches the replica that holds its kernel.
-        for (var i = 0; i < 10; i++) Assert.Contains(trainer.Id, await first.KernelsAsync());
+        for (var i = 0; i < 10; i++)
+            Assert.Contains(trainer.Id, await first.KernelsAsync());
 
         // A browser whose cookie sends it to the other replica (about every second one does).
         Browser? second = null;
         for (var attempt = 0; attempt < 30 && second is null; attempt++)
         {
             var candidate = new Browser(compose);
-            if (!(await candidate.KernelsAsync()).Contains(trainer.Id)) second = candidate; else candidate.Dispose();
+            if (!(await candidate.KernelsAsync()).Contains(trainer.Id))
+                second = candidate;
+            else
+                candidate.Dispose();
         }
         Assert.NotNull(second);
         using var other = second;

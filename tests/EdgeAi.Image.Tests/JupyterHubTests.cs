@@ -53,7 +53,8 @@ public sealed class JupyterHubTests(LabImage image, RunningHub hub) : IClassFixt
 
         // Alice has left: her kernel is culled, then her idle server shuts down, and the hub records it stopped.
         var idle = Stopwatch.StartNew();
-        while (await hub.ServerStateAsync("alice") is not null && idle.Elapsed < TimeSpan.FromSeconds(150)) await Task.Delay(1000);
+        while (await hub.ServerStateAsync("alice") is not null && idle.Elapsed < TimeSpan.FromSeconds(150))
+            await Task.Delay(1000);
         Assert.True(await hub.ServerStateAsync("alice") is null, $"alice's idle server still runs after {idle.Elapsed.TotalSeconds:F0} s:\n{hub.Logs()}");
         Report.Line("image", $"hub: alice's idle server culled {idle.Elapsed.TotalSeconds:F0} s after bob's training ended, by " +
                              (hub.UsesTheChartsCuller ? "jupyterhub-idle-culler" : "jupyter_server's idle shutdown"));

@@ -22,7 +22,8 @@ public sealed class KernelIsolationTests(LabImage image, RunningLab lab) : IClas
 
         var asLab = image.Podman.CheckWithInput(attack, ["exec", "-i", lab.Name, "python3", "-", marker, .. kernel.Sockets]);
         var ran = false;
-        for (var i = 0; i < 60 && !ran; i++, await Task.Delay(500)) ran = image.Podman.Run("exec", lab.Name, "test", "-e", marker).ExitCode == 0;
+        for (var i = 0; i < 60 && !ran; i++, await Task.Delay(500))
+            ran = image.Podman.Run("exec", lab.Name, "test", "-e", marker).ExitCode == 0;
         Assert.True(ran, "the attack did not work even for the kernel's own user, so it proves nothing:\n" + asLab);
     }
 

@@ -55,7 +55,8 @@ public sealed class ReleaseCheckTests(LabImage image)
     Processes.Result Check(string tag, string output)
     {
         var info = Processes.Info(Script, [tag, output]);
-        foreach (var (key, value) in image.Podman.Environment) info.Environment[key] = value;
+        foreach (var (key, value) in image.Podman.Environment)
+            info.Environment[key] = value;
         info.Environment["CONTAINER_ENGINE"] = "podman";
         return Processes.Execute(info, TimeSpan.FromMinutes(15));
     }

@@ -1,3 +1,3 @@
-global using Xunit;
-global using EdgeAi.TestSupport;
 global using EdgeAi.Image.Tests.Support;
+global using EdgeAi.TestSupport;
+global using Xunit;

@@ -109,7 +109,8 @@ public sealed class JupyterHubValuesTests
     public void The_values_pass_the_charts_own_schema_at_the_pinned_version()
     {
         var chart = Environment.GetEnvironmentVariable("EDGEAI_Z2JH_REPO");
-        if (string.IsNullOrEmpty(chart)) Assert.Skip("set EDGEAI_Z2JH_REPO to a git folder of jupyterhub/zero-to-jupyterhub-k8s (CI has no GitHub)");
+        if (string.IsNullOrEmpty(chart))
+            Assert.Skip("set EDGEAI_Z2JH_REPO to a git folder of jupyterhub/zero-to-jupyterhub-k8s (CI has no GitHub)");
         Assert.Equal(ChartCommit, Built.Run("git", ["-C", chart, "rev-parse", $"{ChartVersion}^{{commit}}"]).Trim());
         using var work = new TempDirectory();
         var chartValues = Write(work, "values.yaml", Built.Run("git", ["-C", chart, "show", $"{ChartVersion}:jupyterhub/values.yaml"]));

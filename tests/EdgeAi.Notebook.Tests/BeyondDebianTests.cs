@@ -61,7 +61,8 @@ public sealed class BeyondDebianTests : IDisposable
             foreach (var command in Directory.EnumerateFiles(directory))
             {
                 var link = Path.Combine(folder, Path.GetFileName(command));
-                if (!drop(Path.GetFileName(command)) && !File.Exists(link) && !Directory.Exists(link)) File.CreateSymbolicLink(link, command);
+                if (!drop(Path.GetFileName(command)) && !File.Exists(link) && !Directory.Exists(link))
+                    File.CreateSymbolicLink(link, command);
             }
         return folder;
     }

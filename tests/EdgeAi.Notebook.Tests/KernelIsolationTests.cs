@@ -51,7 +51,8 @@ public sealed class KernelIsolationTests(KernelIsolationTests.RunningLab lab) : 
 
         // The same attack from the kernel's own user does run code: the hub is there, only permissions keep others out.
         var asOwner = Attack([], marker, targets);
-        for (var i = 0; i < 60 && !File.Exists(marker); i++) await Task.Delay(500);
+        for (var i = 0; i < 60 && !File.Exists(marker); i++)
+            await Task.Delay(500);
         Assert.True(File.Exists(marker), "the attack did not work even for the kernel's own user, so it proves nothing:\n" + asOwner);
     }
 
@@ -155,7 +156,9 @@ public sealed class KernelIsolationTests(KernelIsolationTests.RunningLab lab) : 
                 Process.Start("kill", ["-INT", server.Id.ToString()])!.WaitForExit();
                 if (!server.WaitForExit(TimeSpan.FromSeconds(120)))
                     foreach (var pid in Ports.Descendants(server.Id).Append(server.Id))
-                        try { Process.GetProcessById(pid).Kill(); } catch (ArgumentException) { }
+                        try
+                        { Process.GetProcessById(pid).Kill(); }
+                        catch (ArgumentException) { }
                 server.Dispose();
             }
             Temp.Dispose();

@@ -28,7 +28,7 @@ public sealed class LabUpTests : IDisposable
         {
             // No cookies: a token-authenticated request would log this client in for the requests after it.
             using var http = new HttpClient(new HttpClientHandler { UseCookies = false })
-                { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
+            { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(30) };
             await lab.WaitUntilAsync(async () => (await http.GetAsync($"api/status?token={Token}")).EnsureSuccessStatusCode(), Lab.StartTimeout, "serve");
             Assert.Contains($"http://127.0.0.1:{port}/?token={Token}", lab.Output);
 
@@ -100,7 +100,9 @@ public sealed class LabUpTests : IDisposable
 
     static string CommandLine(int pid)
     {
-        try { return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' '); } catch (IOException) { return ""; }
+        try
+        { return File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' '); }
+        catch (IOException) { return ""; }
     }
 
     static bool IsAlive(int pid) => File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ");

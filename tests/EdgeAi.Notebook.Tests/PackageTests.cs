@@ -25,7 +25,8 @@ public sealed class PackageTests
             foreach (var entry in zip.Entries.Where(e => e.FullName.EndsWith(".dll", StringComparison.Ordinal)))
             {
                 using var bytes = new MemoryStream();
-                using (var stream = entry.Open()) stream.CopyTo(bytes);
+                using (var stream = entry.Open())
+                    stream.CopyTo(bytes);
                 bytes.Position = 0;
                 using var reader = new PEReader(bytes);
                 var headers = reader.PEHeaders;

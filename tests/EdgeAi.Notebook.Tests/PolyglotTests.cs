@@ -46,8 +46,11 @@ public sealed class PolyglotTests : IDisposable
         var store = temp.Combine("models");
         var environment = new Dictionary<string, string>
         {
-            ["HOME"] = home, ["NUGET_PACKAGES"] = packages, ["EDGEAI_WEIGHTS_DIR"] = store,
-            ["EDGEAI_DATA_DIR"] = RealData.RequireFashionMnist(), ["DOTNET_INTERACTIVE_CLI_TELEMETRY_OPTOUT"] = "1",
+            ["HOME"] = home,
+            ["NUGET_PACKAGES"] = packages,
+            ["EDGEAI_WEIGHTS_DIR"] = store,
+            ["EDGEAI_DATA_DIR"] = RealData.RequireFashionMnist(),
+            ["DOTNET_INTERACTIVE_CLI_TELEMETRY_OPTOUT"] = "1",
         };
         var notebooks = Path.Combine(RealData.RepositoryRoot, "notebooks");
 
@@ -81,8 +84,10 @@ public sealed class PolyglotTests : IDisposable
             Assert.Contains(html, h => h.Contains("EdgeAi.Interactive</code> loaded"));
             // The Plotly figure that VS Code draws itself, beside the picture for where it does not.
             Assert.Contains(outputs, o => o.Values("application/vnd.plotly.v1+json").Any());
-            if (name == "mnist_training.ipynb") Assert.Contains(html, h => h.Contains("Saved <b>mnist-mlp@v1</b>"));
-            else Assert.Contains(html, h => h.Contains("mnist-mlp@v2") && h.Contains("verified"));
+            if (name == "mnist_training.ipynb")
+                Assert.Contains(html, h => h.Contains("Saved <b>mnist-mlp@v1</b>"));
+            else
+                Assert.Contains(html, h => h.Contains("mnist-mlp@v2") && h.Contains("verified"));
         }
         Assert.True(Directory.Exists(Path.Combine(store, "mnist-mlp", "v000002")));
 

@@ -24,7 +24,7 @@ public sealed class ReplicaTests : IDisposable
         public CookieContainer Cookies { get; } = new();
         HttpClient? http;
         public HttpClient Http => http ??= new HttpClient(new HttpClientHandler { CookieContainer = Cookies })
-            { BaseAddress = server, Timeout = TimeSpan.FromSeconds(30) };
+        { BaseAddress = server, Timeout = TimeSpan.FromSeconds(30) };
 
         /// <summary>Which replica answered (nginx's upstream address).</summary>
         public async Task<string> ReplicaAsync()
@@ -59,12 +59,16 @@ public sealed class ReplicaTests : IDisposable
 
             // Affinity: one browser always reaches the same replica; another browser can reach the other one.
             var replicaA = await first.ReplicaAsync();
-            for (var i = 0; i < 5; i++) Assert.Equal(replicaA, await first.ReplicaAsync());
+            for (var i = 0; i < 5; i++)
+                Assert.Equal(replicaA, await first.ReplicaAsync());
             Browser? second = null;
             for (var attempt = 0; attempt < 40 && second is null; attempt++)
             {
                 var candidate = new Browser(server);
-                if (await candidate.ReplicaAsync() != replicaA) second = candidate; else candidate.Dispose();
+                if (await candidate.ReplicaAsync() != replicaA)
+                    second = candidate;
+                else
+                    candidate.Dispose();
             }
             Assert.NotNull(second);
             using var other = second;
@@ -89,7 +93,8 @@ public sealed class ReplicaTests : IDisposable
             await SaveNotebook(first.Http, Token, "notebooks/student.ipynb",
                 JupyterClient.Notebook("var author = \"saved through replica A\";", "$\"{author}, run through replica B\""));
             var ran = new List<string>();
-            foreach (var cell in await OpenNotebook(other.Http, Token, "notebooks/student.ipynb")) ran.AddRange(await Execute(predictor, cell));
+            foreach (var cell in await OpenNotebook(other.Http, Token, "notebooks/student.ipynb"))
+                ran.AddRange(await Execute(predictor, cell));
             Assert.Contains(ran, o => o.Contains("saved through replica A, run through replica B"));
 
             // 100 cell runs through the proxy, from 20 browsers with a kernel each: no kernel is ever lost,
@@ -136,6 +141,8 @@ public sealed class ReplicaTests : IDisposable
     {
         var pid = int.Parse(File.ReadAllText(Path.Combine(RealData.RepositoryRoot, ".lab", "replicas", number.ToString(), "pid")).Trim());
         foreach (var victim in Ports.Descendants(pid).Append(pid))
-            try { Process.GetProcessById(victim).Kill(); } catch (ArgumentException) { }
+            try
+            { Process.GetProcessById(victim).Kill(); }
+            catch (ArgumentException) { }
     }
 }

@@ -17,7 +17,8 @@ public sealed class SeedNotebooksTests : IDisposable
     {
         var directory = temp.Combine($"samples-{version}");
         Directory.CreateDirectory(directory);
-        foreach (var (name, text) in notebooks) File.WriteAllText(Path.Combine(directory, name), text);
+        foreach (var (name, text) in notebooks)
+            File.WriteAllText(Path.Combine(directory, name), text);
         return directory;
     }
 

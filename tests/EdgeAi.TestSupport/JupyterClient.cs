@@ -19,10 +19,12 @@ public static class JupyterClient
         created.EnsureSuccessStatusCode();
         var kernelId = (string)(await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
         var socket = new ClientWebSocket();
-        if (cookies is not null) socket.Options.Cookies = cookies;   // the proxy's affinity cookie
+        if (cookies is not null)
+            socket.Options.Cookies = cookies;   // the proxy's affinity cookie
         // A JupyterHub user's server takes the token in this header only (it ignores ?token= from clients that are
         // not browsers); the same header as the REST calls.
-        if (http.DefaultRequestHeaders.Authorization is { } authorization) socket.Options.SetRequestHeader("Authorization", authorization.ToString());
+        if (http.DefaultRequestHeaders.Authorization is { } authorization)
+            socket.Options.SetRequestHeader("Authorization", authorization.ToString());
         var server = http.BaseAddress!;
         // Under the server's base path: "/" for the lab, "/user/NAME/" behind a JupyterHub.
         await socket.ConnectAsync(new Uri($"ws://{server.Authority}{server.AbsolutePath}api/kernels/{kernelId}/channels?token={token}"), CancellationToken.None);
@@ -32,19 +34,24 @@ public static class JupyterClient
     /// <summary>A one-cell-per-source nbformat 4 notebook for our kernel, as the contents API takes it.</summary>
     public static JsonObject Notebook(params string[] cells) => new()
     {
-        ["nbformat"] = 4, ["nbformat_minor"] = 5,
+        ["nbformat"] = 4,
+        ["nbformat_minor"] = 5,
         ["metadata"] = new JsonObject { ["kernelspec"] = new JsonObject { ["name"] = Kernelspec.Name, ["display_name"] = "C# (EdgeAi)", ["language"] = "C#" } },
         ["cells"] = new JsonArray(cells.Select(source => (JsonNode)new JsonObject
         {
-            ["cell_type"] = "code", ["id"] = Guid.NewGuid().ToString("N")[..8], ["metadata"] = new JsonObject(),
-            ["source"] = source, ["outputs"] = new JsonArray(), ["execution_count"] = null,
+            ["cell_type"] = "code",
+            ["id"] = Guid.NewGuid().ToString("N")[..8],
+            ["metadata"] = new JsonObject(),
+            ["source"] = source,
+            ["outputs"] = new JsonArray(),
+            ["execution_count"] = null,
         }).ToArray()),
     };
 
     /// <summary>Saves a notebook as the browser's Save does (PUT /api/contents/PATH).</summary>
     public static async Task SaveNotebook(HttpClient http, string token, string path, JsonObject notebook) =>
         (await http.PutAsJsonAsync($"api/contents/{path}?token={token}", new JsonObject
-            { ["type"] = "notebook", ["format"] = "json", ["content"] = notebook })).EnsureSuccessStatusCode();
+        { ["type"] = "notebook", ["format"] = "json", ["content"] = notebook })).EnsureSuccessStatusCode();
 
     /// <summary>Opens a notebook as the browser does; returns the source of each code cell.</summary>
     public static async Task<string[]> OpenNotebook(HttpClient http, string token, string path)
@@ -78,11 +85,28 @@ public static class JupyterClient
         var id = Guid.NewGuid().ToString("N");
         var message = new JsonObject
         {
-            ["header"] = new JsonObject { ["msg_id"] = id, ["username"] = "test", ["session"] = Guid.NewGuid().ToString("N"),
-                                          ["msg_type"] = "execute_request", ["version"] = "5.3", ["date"] = DateTime.UtcNow.ToString("o") },
-            ["parent_header"] = new JsonObject(), ["metadata"] = new JsonObject(), ["channel"] = "shell", ["buffers"] = new JsonArray(),
-            ["content"] = new JsonObject { ["code"] = code, ["silent"] = false, ["store_history"] = true, ["user_expressions"] = new JsonObject(),
-                                           ["allow_stdin"] = false, ["stop_on_error"] = true },
+            ["header"] = new JsonObject
+            {
+                ["msg_id"] = id,
+                ["username"] = "test",
+                ["session"] = Guid.NewGuid().ToString("N"),
+                ["msg_type"] = "execute_request",
+                ["version"] = "5.3",
+                ["date"] = DateTime.UtcNow.ToString("o")
+            },
+            ["parent_header"] = new JsonObject(),
+            ["metadata"] = new JsonObject(),
+            ["channel"] = "shell",
+            ["buffers"] = new JsonArray(),
+            ["content"] = new JsonObject
+            {
+                ["code"] = code,
+                ["silent"] = false,
+                ["store_history"] = true,
+                ["user_expressions"] = new JsonObject(),
+                ["allow_stdin"] = false,
+                ["stop_on_error"] = true
+            },
         };
         await socket.SendAsync(Encoding.UTF8.GetBytes(message.ToJsonString()), WebSocketMessageType.Text, true, CancellationToken.None);
 
@@ -93,13 +117,17 @@ public static class JupyterClient
         while (!(status is not null && idle))
         {
             var reply = await Receive(socket, timeout.Token);
-            if ((string?)reply["parent_header"]?["msg_id"] != id) continue;
+            if ((string?)reply["parent_header"]?["msg_id"] != id)
+                continue;
             var type = (string)reply["header"]!["msg_type"]!;
-            if (type == "execute_reply") status = (string)reply["content"]!["status"]!;
-            else if (type == "status" && (string)reply["content"]!["execution_state"]! == "idle") idle = true;
+            if (type == "execute_reply")
+                status = (string)reply["content"]!["status"]!;
+            else if (type == "status" && (string)reply["content"]!["execution_state"]! == "idle")
+                idle = true;
             else if (type is "display_data" or "execute_result")
                 outputs.AddRange(reply["content"]!["data"]!.AsObject().Select(kv => (string)kv.Value!));
-            else if (type == "error") outputs.Add((string)reply["content"]!["evalue"]!);
+            else if (type == "error")
+                outputs.Add((string)reply["content"]!["evalue"]!);
         }
         return (status, outputs);
     }

@@ -55,11 +55,12 @@ public static class NotebookInBrowser
         var model = (await http.GetFromJsonAsync<JsonObject>($"api/contents/{notebook}?token={token}&type=notebook&content=1"))!;
         var content = model["content"]!.AsObject();
         // Trust is by content (the signatures database holds digests), so a byte-identical copy would be trusted.
-        foreach (var cell in content["cells"]!.AsArray()) cell!["metadata"]!.AsObject().Remove("trusted");
+        foreach (var cell in content["cells"]!.AsArray())
+            cell!["metadata"]!.AsObject().Remove("trusted");
         content["metadata"]!["edgeai_test"] = "received by mail";
         var copy = $"{Path.GetDirectoryName(notebook)}/from-elsewhere-{Path.GetFileName(notebook)}".TrimStart('/');
         (await http.PutAsJsonAsync($"api/contents/{copy}?token={token}", new JsonObject
-            { ["type"] = "notebook", ["format"] = "json", ["content"] = content.DeepClone() })).EnsureSuccessStatusCode();
+        { ["type"] = "notebook", ["format"] = "json", ["content"] = content.DeepClone() })).EnsureSuccessStatusCode();
 
         var page = ui == "classic" ? $"{server}notebooks/{copy}?token={token}" : $"{server}lab/tree/{copy}?token={token}";
         var view = View(page, screenshot, scripts: true);

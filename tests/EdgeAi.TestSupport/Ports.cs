@@ -36,7 +36,8 @@ public static class Ports
         {
             grew = false;
             foreach (var (pid, parent) in parents)
-                if (found.Contains(parent) && found.Add(pid)) grew = true;
+                if (found.Contains(parent) && found.Add(pid))
+                    grew = true;
         }
         found.Remove(root);
         return found;

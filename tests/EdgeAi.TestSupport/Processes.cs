@@ -18,7 +18,8 @@ public static class Processes
     public static ProcessStartInfo Info(string file, IEnumerable<string> arguments)
     {
         var info = new ProcessStartInfo(file);
-        foreach (var a in arguments) info.ArgumentList.Add(a);
+        foreach (var a in arguments)
+            info.ArgumentList.Add(a);
         return info;
     }
 

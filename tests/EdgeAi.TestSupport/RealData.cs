@@ -52,7 +52,8 @@ public static class RealData
     static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "EdgeAiCluster.sln"))) return dir.FullName;
+            if (File.Exists(Path.Combine(dir.FullName, "EdgeAiCluster.sln")))
+                return dir.FullName;
         throw new InvalidOperationException("EdgeAiCluster.sln not found above " + AppContext.BaseDirectory);
     }
 }

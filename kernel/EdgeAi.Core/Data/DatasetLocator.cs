@@ -49,9 +49,12 @@ public sealed class DatasetLocator
     /// found here and read (once) by <see cref="LoadAsync"/>.</summary>
     public async Task<string> LocateAsync(string? explicitDirectory = null, CancellationToken cancel = default)
     {
-        if (!string.IsNullOrWhiteSpace(explicitDirectory)) return RequireComplete(explicitDirectory, "--data");
-        if (EnvironmentDirectory is { } fromEnv) return RequireComplete(fromEnv, EnvironmentVariable);
-        if (IsComplete(BakedDirectory)) return BakedDirectory;
+        if (!string.IsNullOrWhiteSpace(explicitDirectory))
+            return RequireComplete(explicitDirectory, "--data");
+        if (EnvironmentDirectory is { } fromEnv)
+            return RequireComplete(fromEnv, EnvironmentVariable);
+        if (IsComplete(BakedDirectory))
+            return BakedDirectory;
         await DownloadAsync(cancel);
         return CacheDirectory;
     }
@@ -92,7 +95,8 @@ public sealed class DatasetLocator
                 // damaged disk or another data set put there by hand is replaced, never trained on as MNIST.
                 var target = Path.Combine(CacheDirectory, file);
                 var cached = await CachedFileProblemAsync(target, sha, cancel);
-                if (cached is null) continue;
+                if (cached is null)
+                    continue;
                 if (!await TryMirrorsAsync(http, file, sha, target, failures, cancel))
                     throw new EdgeAiException(
                         $"No MNIST data found and the download failed. Looked for {string.Join(", ", MnistDataset.FileStems)} " +
@@ -104,7 +108,8 @@ public sealed class DatasetLocator
         }
         finally
         {
-            if (Http is null) http.Dispose();
+            if (Http is null)
+                http.Dispose();
         }
     }
 
@@ -147,8 +152,10 @@ public sealed class DatasetLocator
     static async Task<string?> CachedFileProblemAsync(string path, string sha, CancellationToken cancel)
     {
         var status = FileStatus.Of(path);
-        if (status.Type == FileStatus.Kind.Missing) return "missing";
-        if (status.Type != FileStatus.Kind.Regular) return $"is not a regular file ({status.Type})";
+        if (status.Type == FileStatus.Kind.Missing)
+            return "missing";
+        if (status.Type != FileStatus.Kind.Regular)
+            return $"is not a regular file ({status.Type})";
         var actual = await Sha256Async(path, cancel);
         return actual == sha ? null : $"has SHA-256 {actual}, not MNIST's {sha} (a partial download, or other data put there by hand)";
     }

@@ -88,7 +88,8 @@ public static class IdxFile
     {
         var real = new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
         var status = Files.FileStatus.Of(real);
-        if (status.Type == Files.FileStatus.Kind.Missing) throw new EdgeAiException($"{path} does not exist.");
+        if (status.Type == Files.FileStatus.Kind.Missing)
+            throw new EdgeAiException($"{path} does not exist.");
         if (status.Type != Files.FileStatus.Kind.Regular)
             throw new EdgeAiException($"{path} is not a regular file (it is a {Describe(status.Type)}{(real == path ? "" : $", through the link to {real}")}); " +
                                       "data files must be regular IDX files, raw or .gz. It was not opened.");

@@ -23,14 +23,16 @@ public static class Evaluator
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var predicted = PredictLabels(model, test.Pixels, test.Count);
         var confusion = new long[MnistMlp.Classes, MnistMlp.Classes];
-        for (var i = 0; i < test.Count; i++) confusion[test.Labels[i], predicted[i]]++;
+        for (var i = 0; i < test.Count; i++)
+            confusion[test.Labels[i], predicted[i]]++;
 
         var perClass = new double[MnistMlp.Classes];
         long correct = 0;
         for (var c = 0; c < MnistMlp.Classes; c++)
         {
             long total = 0;
-            for (var p = 0; p < MnistMlp.Classes; p++) total += confusion[c, p];
+            for (var p = 0; p < MnistMlp.Classes; p++)
+                total += confusion[c, p];
             correct += confusion[c, c];
             perClass[c] = total == 0 ? double.NaN : (double)confusion[c, c] / total;
         }

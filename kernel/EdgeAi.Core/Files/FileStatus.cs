@@ -25,13 +25,20 @@ public readonly record struct FileStatus(FileStatus.Kind Type, uint Owner, uint 
         if (Native.statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, out var status) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
-            if (errno is ENOENT or ENOTDIR) return default;
+            if (errno is ENOENT or ENOTDIR)
+                return default;
             throw new IOException($"Cannot read the status of {path}: {Marshal.GetPInvokeErrorMessage(errno)}.");
         }
         var kind = (status.Mode & 0xF000) switch
         {
-            0x8000 => Kind.Regular, 0x4000 => Kind.Directory, 0xA000 => Kind.Link, 0x1000 => Kind.Fifo,
-            0xC000 => Kind.Socket, 0x2000 => Kind.CharacterDevice, 0x6000 => Kind.BlockDevice, _ => Kind.Missing,
+            0x8000 => Kind.Regular,
+            0x4000 => Kind.Directory,
+            0xA000 => Kind.Link,
+            0x1000 => Kind.Fifo,
+            0xC000 => Kind.Socket,
+            0x2000 => Kind.CharacterDevice,
+            0x6000 => Kind.BlockDevice,
+            _ => Kind.Missing,
         };
         return new FileStatus(kind, status.Uid, status.Gid, (UnixFileMode)(status.Mode & 0xFFF), (long)status.Size);
     }

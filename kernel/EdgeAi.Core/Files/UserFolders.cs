@@ -48,7 +48,8 @@ public static class UserFolders
     public static string RequireOwn(string folder, string what, string setting)
     {
         var full = Path.GetFullPath(folder);
-        if (!OperatingSystem.IsLinux()) return full;
+        if (!OperatingSystem.IsLinux())
+            return full;
         var (me, myGroup) = FileStatus.Me;
         if (!Check(full, isTarget: true, depth: 0))
         {
@@ -59,7 +60,8 @@ public static class UserFolders
                 for (var i = 1; i <= parts.Length; i++)
                 {
                     var part = "/" + string.Join('/', parts[..i]);
-                    if (!Directory.Exists(part)) Directory.CreateDirectory(part, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                    if (!Directory.Exists(part))
+                        Directory.CreateDirectory(part, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
                 }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -73,12 +75,14 @@ public static class UserFolders
         // True when the whole path exists (and passed), false when a part is missing (what exists passed).
         bool Check(string path, bool isTarget, int depth)
         {
-            if (depth > 16) throw Refuse(path, "it is behind more than 16 symbolic links");
+            if (depth > 16)
+                throw Refuse(path, "it is behind more than 16 symbolic links");
             var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
             var current = "/";
             for (var i = 0; i <= parts.Length; i++)
             {
-                if (i > 0) current = Path.Combine(current, parts[i - 1]);
+                if (i > 0)
+                    current = Path.Combine(current, parts[i - 1]);
                 var last = i == parts.Length;
                 var status = FileStatus.Of(current);
                 switch (status.Type)
@@ -123,8 +127,10 @@ public static class UserFolders
         {
             var me = Environment.UserName;
             var group = File.ReadLines("/etc/group").Select(l => l.Split(':')).FirstOrDefault(f => f.Length >= 4 && f[2] == gid.ToString());
-            if (group is null || group[0] != me) return false;
-            if (group[3].Split(',', StringSplitOptions.RemoveEmptyEntries).Any(member => member != me)) return false;
+            if (group is null || group[0] != me)
+                return false;
+            if (group[3].Split(',', StringSplitOptions.RemoveEmptyEntries).Any(member => member != me))
+                return false;
             return !File.ReadLines("/etc/passwd").Select(l => l.Split(':')).Any(f => f.Length >= 4 && f[3] == gid.ToString() && f[0] != me);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

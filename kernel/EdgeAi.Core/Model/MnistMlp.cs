@@ -36,7 +36,8 @@ public sealed class MnistMlp : nn.Module<Tensor, Tensor>
     {
         lock (Initialization)
         {
-            if (seed is { } s) torch.manual_seed(s);
+            if (seed is { } s)
+                torch.manual_seed(s);
             input = nn.Linear(Inputs, Hidden);
             hidden = nn.Linear(Hidden, Hidden);
             output = nn.Linear(Hidden, Classes);

@@ -27,7 +27,8 @@ public static class ElfEdit
             for (var entry = offset; entry + 16 <= offset + size; entry += 16)
             {
                 var tag = BinaryPrimitives.ReadInt64LittleEndian(elf.AsSpan(entry));
-                if (tag == 0) break;
+                if (tag == 0)
+                    break;
                 visit(tag, entry, strings + (int)BinaryPrimitives.ReadUInt64LittleEndian(elf.AsSpan(entry + 8)));
             }
     }
@@ -42,7 +43,8 @@ public static class ElfEdit
         for (var i = 0; i < count; i++)
         {
             var header = elf.AsSpan(table + i * entrySize, entrySize);
-            if (BinaryPrimitives.ReadUInt32LittleEndian(header[4..]) != type) continue;
+            if (BinaryPrimitives.ReadUInt32LittleEndian(header[4..]) != type)
+                continue;
             var link = (int)BinaryPrimitives.ReadUInt32LittleEndian(header[0x28..]);
             var strings = elf.AsSpan(table + link * entrySize, entrySize);
             yield return (checked((int)BinaryPrimitives.ReadUInt64LittleEndian(header[0x18..])),
@@ -104,7 +106,8 @@ public static class ElfEdit
                     aux += (int)BinaryPrimitives.ReadUInt32LittleEndian(elf.AsSpan(aux + 12));
                 }
                 var next = BinaryPrimitives.ReadUInt32LittleEndian(elf.AsSpan(need + 12));
-                if (next == 0) break;
+                if (next == 0)
+                    break;
                 need += (int)next;
             }
         }

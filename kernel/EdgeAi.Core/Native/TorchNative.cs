@@ -41,10 +41,12 @@ public static class TorchNative
     {
         lock (Gate)
         {
-            if (loaded) return;
+            if (loaded)
+                return;
             try
             {
-                if (OperatingSystem.IsLinux()) PreloadBackend(typeof(torch).Assembly);
+                if (OperatingSystem.IsLinux())
+                    PreloadBackend(typeof(torch).Assembly);
                 torch.InitializeDeviceType(DeviceType.CPU);
             }
             catch (Exception e) when (e is not EdgeAiException)
@@ -65,7 +67,8 @@ public static class TorchNative
         var directories = NativeDirectories(torchSharp).Where(Directory.Exists).ToList();
         var backend = directories.Select(d => Path.Combine(d, BackendFile)).FirstOrDefault(File.Exists);
         var libtorch = directories.FirstOrDefault(d => File.Exists(Path.Combine(d, "libtorch.so")));
-        if (backend is null || libtorch is null) return;   // TorchSharp's own loader will explain
+        if (backend is null || libtorch is null)
+            return;   // TorchSharp's own loader will explain
 
         // Loaded by full path, libtorch is then matched by SONAME when the backend (or a copy) needs it.
         foreach (var lib in new[] { "libc10.so", "libtorch_cpu.so", "libtorch.so" })
@@ -109,7 +112,8 @@ public static class TorchNative
                 yield return dir;
 
         var assemblyDir = Path.GetDirectoryName(torchSharp.Location);
-        if (string.IsNullOrEmpty(assemblyDir)) yield break;
+        if (string.IsNullOrEmpty(assemblyDir))
+            yield break;
         yield return assemblyDir;
 
         var rid = RuntimeInformation.RuntimeIdentifier;
@@ -128,7 +132,8 @@ public static class TorchNative
 
     static string FirstLine(Exception e)
     {
-        while (e.InnerException is not null && e is TypeInitializationException) e = e.InnerException;
+        while (e.InnerException is not null && e is TypeInitializationException)
+            e = e.InnerException;
         return e.Message.Split('\n')[0].Trim();
     }
 }

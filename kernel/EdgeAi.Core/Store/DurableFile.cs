@@ -49,11 +49,14 @@ static class Leftovers
         foreach (var path in Directory.EnumerateFileSystemEntries(directory, ".*"))
         {
             var name = Path.GetFileName(path);
-            if (!IsAbandoned(path, name)) continue;
+            if (!IsAbandoned(path, name))
+                continue;
             try
             {
-                if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
-                else File.Delete(path);
+                if (Directory.Exists(path))
+                    Directory.Delete(path, recursive: true);
+                else
+                    File.Delete(path);
             }
             catch (IOException) { }                  // another cleaner got there first
             catch (UnauthorizedAccessException) { }
@@ -62,9 +65,11 @@ static class Leftovers
 
     static bool IsAbandoned(string path, string name)
     {
-        if (name.StartsWith(TrashPrefix)) return true;
+        if (name.StartsWith(TrashPrefix))
+            return true;
         var prefix = name.StartsWith(StagingPrefix) ? StagingPrefix : name.StartsWith(TempPrefix) ? TempPrefix : null;
-        if (prefix is null) return false;
+        if (prefix is null)
+            return false;
 
         var tag = name.EndsWith(".tmp") ? name[prefix.Length..^4] : name[prefix.Length..];
         var parts = tag.Split('-', 3);
@@ -75,7 +80,8 @@ static class Leftovers
 
     static bool IsAlive(int pid)
     {
-        if (pid == Environment.ProcessId) return true;
+        if (pid == Environment.ProcessId)
+            return true;
         try
         {
             using var process = System.Diagnostics.Process.GetProcessById(pid);

@@ -30,14 +30,17 @@ public sealed partial record ModelRef(string Name, int? Version)
 
     public static ModelRef Parse(string? text)
     {
-        if (string.IsNullOrWhiteSpace(text)) return new ModelRef(DefaultName, null);
+        if (string.IsNullOrWhiteSpace(text))
+            return new ModelRef(DefaultName, null);
         var at = text.IndexOf('@');
         var name = at < 0 ? text.Trim() : text[..at].Trim();
         ValidateName(name);
-        if (at < 0) return new ModelRef(name, null);
+        if (at < 0)
+            return new ModelRef(name, null);
 
         var version = text[(at + 1)..].Trim();
-        if (version is "latest") return new ModelRef(name, null);
+        if (version is "latest")
+            return new ModelRef(name, null);
         var digits = version.StartsWith('v') ? version[1..] : version;
         if (int.TryParse(digits, System.Globalization.NumberStyles.None, null, out var number) && number >= 1)
             return new ModelRef(name, number);

@@ -26,7 +26,8 @@ public static class SafetensorsHeader
 
     static List<string> Problems(ReadOnlySpan<byte> file)
     {
-        if (file.Length < 8) return [$"{file.Length} bytes is too short for a safetensors file"];
+        if (file.Length < 8)
+            return [$"{file.Length} bytes is too short for a safetensors file"];
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(file);
         if (headerLength > MaxHeaderBytes || headerLength > (ulong)(file.Length - 8))
             return [$"the header claims {headerLength:N0} bytes, but the file has {file.Length - 8:N0} after the length field (at most {MaxHeaderBytes:N0} allowed)"];
@@ -57,7 +58,8 @@ public static class SafetensorsHeader
     static List<string> Problems(JsonDocument header, long body)
     {
         {
-            if (header.RootElement.ValueKind != JsonValueKind.Object) return ["the header is not a JSON object"];
+            if (header.RootElement.ValueKind != JsonValueKind.Object)
+                return ["the header is not a JSON object"];
             var problems = new List<string>();
             var expected = MnistMlp.Tensors.ToDictionary(t => t.Name, t => t.Shape);
             var spans = new List<(long Begin, long End, string Name)>();
@@ -74,7 +76,8 @@ public static class SafetensorsHeader
                     problems.Add($"tensor {Printable.Of(entry.Name)} is not part of the model");
                     continue;
                 }
-                if (TensorProblem(entry.Name, entry.Value, shape, body) is { } problem) problems.Add(problem);
+                if (TensorProblem(entry.Name, entry.Value, shape, body) is { } problem)
+                    problems.Add(problem);
                 else
                 {
                     var offsets = entry.Value.GetProperty("data_offsets");
@@ -83,25 +86,30 @@ public static class SafetensorsHeader
                 expected.Remove(entry.Name);
             }
             problems.AddRange(expected.Keys.Select(n => $"lacks tensor {n}"));
-            if (problems.Count > 0) return problems;
+            if (problems.Count > 0)
+                return problems;
 
             long next = 0;
             foreach (var (begin, end, name) in spans.OrderBy(s => s.Begin))
             {
-                if (begin != next) problems.Add($"tensor {name} starts at byte {begin:N0}, expected {next:N0} (overlapping or gapped data)");
+                if (begin != next)
+                    problems.Add($"tensor {name} starts at byte {begin:N0}, expected {next:N0} (overlapping or gapped data)");
                 next = end;
             }
-            if (next != body) problems.Add($"the tensors cover {next:N0} bytes of data, but the file holds {body:N0}");
+            if (next != body)
+                problems.Add($"the tensors cover {next:N0} bytes of data, but the file holds {body:N0}");
             return problems;
         }
     }
 
     static string? TensorProblem(string name, JsonElement tensor, long[] shape, long body)
     {
-        if (tensor.ValueKind != JsonValueKind.Object) return $"tensor {name} is not an object";
+        if (tensor.ValueKind != JsonValueKind.Object)
+            return $"tensor {name} is not an object";
         if (!tensor.TryGetProperty("dtype", out var dtype) || dtype.ValueKind != JsonValueKind.String)
             return $"tensor {name} has no dtype";
-        if (dtype.GetString() != "F32") return $"tensor {name} is {Printable.Of(dtype.GetString())}, the model needs F32";
+        if (dtype.GetString() != "F32")
+            return $"tensor {name} is {Printable.Of(dtype.GetString())}, the model needs F32";
         if (!tensor.TryGetProperty("shape", out var dims) || dims.ValueKind != JsonValueKind.Array
             || dims.EnumerateArray().Any(d => d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out _)))
             return $"tensor {name} has no shape of whole numbers";

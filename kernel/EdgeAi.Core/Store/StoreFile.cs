@@ -15,8 +15,10 @@ static class StoreFile
             throw new EdgeAiException($"{what} names '{Printable.Of(name)}', which is not a file name inside {folder}.");
         var path = Path.Combine(folder, name);
         var info = new FileInfo(path);
-        if (Directory.Exists(path)) throw new EdgeAiException($"{what}: {path} is a directory, not a file.");
-        if (!info.Exists) throw new FileNotFoundException($"{path} does not exist.", path);
+        if (Directory.Exists(path))
+            throw new EdgeAiException($"{what}: {path} is a directory, not a file.");
+        if (!info.Exists)
+            throw new FileNotFoundException($"{path} does not exist.", path);
         if (info.LinkTarget is not null)
             throw new EdgeAiException($"{what}: {path} is a symbolic link (to {Printable.Of(info.LinkTarget)}); the store writes no links, so it was not read.");
         var length = info.Length;
@@ -24,7 +26,8 @@ static class StoreFile
             throw new EdgeAiException($"{what}: {path} holds {length:N0} bytes, but {exact:N0} are recorded (a truncated copy, or not a regular file).");
         if (length > maxBytes)
             throw new EdgeAiException($"{what}: {path} holds {length:N0} bytes, more than the {maxBytes:N0} allowed; it was not read.");
-        if (length == 0) throw new EdgeAiException($"{what}: {path} is empty (or not a regular file).");
+        if (length == 0)
+            throw new EdgeAiException($"{what}: {path} is empty (or not a regular file).");
 
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
         var bytes = new byte[length];

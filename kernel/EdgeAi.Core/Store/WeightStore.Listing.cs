@@ -23,7 +23,8 @@ public sealed partial class WeightStore
     {
         var versions = new List<StoredVersion>();
         var problems = new List<BadEntry>();
-        if (!System.IO.Directory.Exists(Root)) return new StoreSurvey(versions, problems);
+        if (!System.IO.Directory.Exists(Root))
+            return new StoreSurvey(versions, problems);
         IEnumerable<string> models;
         try
         {
@@ -36,7 +37,8 @@ public sealed partial class WeightStore
         foreach (var model in models)
         {
             var modelDir = Path.Combine(Root, model);
-            if (!System.IO.Directory.Exists(modelDir)) continue;
+            if (!System.IO.Directory.Exists(modelDir))
+                continue;
             if (new DirectoryInfo(modelDir).LinkTarget is { } modelLink)
             {
                 problems.Add(new BadEntry(modelDir, $"a symbolic link (to {Printable.Of(modelLink)}); the store writes none, so it is not read"));
@@ -54,7 +56,8 @@ public sealed partial class WeightStore
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or EdgeAiException)
             {
                 problems.Add(new BadEntry(modelDir, Printable.Of(e.Message)));
-                if (e is not EdgeAiException) continue;
+                if (e is not EdgeAiException)
+                    continue;
                 numbers = Versions(modelDir).OrderDescending().ToList();
             }
             foreach (var version in numbers)

@@ -56,7 +56,8 @@ public sealed partial class WeightStore
             }
             finally
             {
-                if (System.IO.Directory.Exists(staging)) System.IO.Directory.Delete(staging, recursive: true);
+                if (System.IO.Directory.Exists(staging))
+                    System.IO.Directory.Delete(staging, recursive: true);
             }
         });
     }
@@ -83,7 +84,10 @@ public sealed partial class WeightStore
             finally
             {
                 File.Delete(probe);
-                if (made) try { System.IO.Directory.Delete(modelDir); } catch (IOException) { }   // saved into later, or not at all
+                if (made)
+                    try
+                    { System.IO.Directory.Delete(modelDir); }
+                    catch (IOException) { }   // saved into later, or not at all
             }
             return 0;
         }, "Nothing was saved, and training was not started: it could not have been saved.");
@@ -130,11 +134,12 @@ public sealed partial class WeightStore
     /// </summary>
     static void MoveLatestForward(string modelDir)
     {
-        for (var highest = CompleteVersions(modelDir).Max(); ; )
+        for (var highest = CompleteVersions(modelDir).Max(); ;)
         {
             DurableFile.Replace(Path.Combine(modelDir, LatestFile), Encoding.ASCII.GetBytes(VersionName(highest) + "\n"));
             var now = CompleteVersions(modelDir).Max();
-            if (now == highest) return;
+            if (now == highest)
+                return;
             highest = now;
         }
     }
@@ -208,7 +213,8 @@ public sealed partial class WeightStore
         try
         {
             for (var folder = Root; folder is not null; folder = Path.GetDirectoryName(folder))
-                if (System.IO.Directory.Exists(folder)) return new DriveInfo(folder).AvailableFreeSpace;
+                if (System.IO.Directory.Exists(folder))
+                    return new DriveInfo(folder).AvailableFreeSpace;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException) { }
         return null;

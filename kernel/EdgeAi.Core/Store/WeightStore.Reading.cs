@@ -48,7 +48,8 @@ public sealed partial class WeightStore
         catch (Exception e)
         {
             model.Dispose();
-            if (e is EdgeAiException) throw;
+            if (e is EdgeAiException)
+                throw;
             throw new EdgeAiException($"{Describe(manifest)}: {weightsPath} could not be read as safetensors ({e.Message}).", e);
         }
         return new LoadedModel(model, manifest, clock.Elapsed.TotalSeconds);
@@ -100,7 +101,8 @@ public sealed partial class WeightStore
         {
             throw new EdgeAiException($"{manifestPath} is not valid JSON for a manifest ({Printable.Of(e.Message)}); the version cannot be trusted.", e);
         }
-        if (manifest is null) throw new EdgeAiException($"{manifestPath} holds no manifest (JSON null).");
+        if (manifest is null)
+            throw new EdgeAiException($"{manifestPath} holds no manifest (JSON null).");
         if (manifest.FormatVersion != ModelManifest.CurrentFormat)
             throw new EdgeAiException(
                 $"{manifestPath} has format version {manifest.FormatVersion}; this EdgeAi reads format {ModelManifest.CurrentFormat}. " +
@@ -112,8 +114,10 @@ public sealed partial class WeightStore
             throw new EdgeAiException($"{manifestPath} describes {Printable.Of(manifest.Ref.ToString())}, not {new ModelRef(reference.Name, version)}; " +
                                       "the store was edited by hand.");
         var problems = RecordedTensorProblems(manifest);
-        if (manifest.WeightsBytes is < 1 or > MaxWeightsBytes) problems.Add($"weightsBytes {manifest.WeightsBytes} is outside 1-{MaxWeightsBytes}");
-        if (!Sha256Pattern().IsMatch(manifest.WeightsSha256)) problems.Add("weightsSha256 is not 64 lowercase hex digits");
+        if (manifest.WeightsBytes is < 1 or > MaxWeightsBytes)
+            problems.Add($"weightsBytes {manifest.WeightsBytes} is outside 1-{MaxWeightsBytes}");
+        if (!Sha256Pattern().IsMatch(manifest.WeightsSha256))
+            problems.Add("weightsSha256 is not 64 lowercase hex digits");
         if (problems.Count > 0)
             throw new EdgeAiException($"{manifestPath} does not describe a {MnistMlp.ArchitectureName} model: {string.Join("; ", problems)}.");
         return (manifest, directory);
@@ -123,16 +127,20 @@ public sealed partial class WeightStore
     static List<string> RecordedTensorProblems(ModelManifest manifest)
     {
         // JSON can hold null entries in a list and names twice: neither may crash a listing.
-        if (manifest.Tensors.Any(t => t?.Name is null || t.Shape is null || t.Dtype is null)) return ["its tensor list has incomplete entries"];
+        if (manifest.Tensors.Any(t => t?.Name is null || t.Shape is null || t.Dtype is null))
+            return ["its tensor list has incomplete entries"];
         var problems = manifest.Tensors.GroupBy(t => t.Name).Where(g => g.Count() > 1).Select(g => $"tensor {Printable.Of(g.Key)} is listed twice").ToList();
-        if (problems.Count > 0) return problems;
+        if (problems.Count > 0)
+            return problems;
         var recorded = manifest.Tensors.ToDictionary(t => t.Name);
         foreach (var (name, shape) in MnistMlp.Tensors)
         {
-            if (!recorded.TryGetValue(name, out var entry)) problems.Add($"tensor {name} is missing");
+            if (!recorded.TryGetValue(name, out var entry))
+                problems.Add($"tensor {name} is missing");
             else if (!entry.Shape.SequenceEqual(shape))
                 problems.Add($"tensor {name} has shape [{string.Join(", ", entry.Shape)}], the model needs [{string.Join(", ", shape)}]");
-            else if (entry.Dtype != "F32") problems.Add($"tensor {name} is {entry.Dtype}, the model needs F32");
+            else if (entry.Dtype != "F32")
+                problems.Add($"tensor {name} is {entry.Dtype}, the model needs F32");
         }
         problems.AddRange(recorded.Keys.Except(MnistMlp.Tensors.Select(t => t.Name)).Select(n => $"tensor {n} is not part of the model"));
         return problems;

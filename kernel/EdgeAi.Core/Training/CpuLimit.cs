@@ -13,22 +13,28 @@ public static class CpuLimit
     {
         double? tightest = null;
         string[] lines;
-        try { lines = File.ReadAllLines(procCgroup); }
+        try
+        { lines = File.ReadAllLines(procCgroup); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
         foreach (var line in lines)
         {
             // "0::/path" (v2) or "N:cpu,cpuacct:/path" (v1)
             var parts = line.Split(':', 3);
-            if (parts.Length != 3) continue;
+            if (parts.Length != 3)
+                continue;
             var v2 = parts[0] == "0" && parts[1] == "";
-            if (!v2 && !parts[1].Split(',').Contains("cpu")) continue;
+            if (!v2 && !parts[1].Split(',').Contains("cpu"))
+                continue;
             var controller = v2 ? mountRoot : Path.Combine(mountRoot, parts[1]);
-            if (!v2 && !Directory.Exists(controller)) controller = Path.Combine(mountRoot, "cpu");
+            if (!v2 && !Directory.Exists(controller))
+                controller = Path.Combine(mountRoot, "cpu");
             for (var path = parts[2]; ; path = Path.GetDirectoryName(path) ?? "/")
             {
                 var folder = Path.Combine(controller, path.TrimStart('/'));
-                if ((v2 ? ReadV2(folder) : ReadV1(folder)) is { } cores) tightest = Math.Min(tightest ?? cores, cores);
-                if (path is "/" or "") break;
+                if ((v2 ? ReadV2(folder) : ReadV1(folder)) is { } cores)
+                    tightest = Math.Min(tightest ?? cores, cores);
+                if (path is "/" or "")
+                    break;
             }
         }
         return tightest is { } t ? Math.Max(1, (int)Math.Ceiling(t - 1e-9)) : null;
@@ -47,7 +53,8 @@ public static class CpuLimit
 
     static string? Read(string file)
     {
-        try { return File.Exists(file) ? File.ReadAllText(file).Trim() : null; }
+        try
+        { return File.Exists(file) ? File.ReadAllText(file).Trim() : null; }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
     }
 }

@@ -119,7 +119,8 @@ public sealed class FlatAdam : IDisposable
         var i = 0;
         for (; i <= into.Length - Vector<float>.Count; i += Vector<float>.Count)
             (Vector.LoadUnsafe(ref a, (nuint)i) + Vector.LoadUnsafe(ref b, (nuint)i)).StoreUnsafe(ref a, (nuint)i);
-        for (; i < into.Length; i++) into[i] += add[i];
+        for (; i < into.Length; i++)
+            into[i] += add[i];
     }
 
     /// <summary>

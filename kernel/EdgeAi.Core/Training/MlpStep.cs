@@ -43,7 +43,8 @@ public sealed class MlpStep : IDisposable
         var offset = 0L;
         Tensor GradientOf(Tensor parameter)
         {
-            if (gradients is null) return parameter.grad ?? throw new InvalidOperationException("the parameter has no gradient buffer");
+            if (gradients is null)
+                return parameter.grad ?? throw new InvalidOperationException("the parameter has no gradient buffer");
             var view = gradients.narrow(0, offset, parameter.numel()).view(parameter.shape);
             offset += parameter.numel();
             return view;
@@ -119,7 +120,8 @@ public sealed class MlpStep : IDisposable
 
     Rows RowsFor(int n)
     {
-        if (rowsBySize.TryGetValue(n, out var rows)) return rows;
+        if (rowsBySize.TryGetValue(n, out var rows))
+            return rows;
         Tensor First(Tensor buffer) => buffer.narrow(0, 0, n);
         var logitsGradRows = First(logitsGrad);
         var hidden2GradRows = First(hidden2Grad);
@@ -155,7 +157,8 @@ public sealed class MlpStep : IDisposable
                 (Vector.ConvertToSingle(c) / scale).StoreUnsafe(ref to, (nuint)(i + 2 * quarter));
                 (Vector.ConvertToSingle(d) / scale).StoreUnsafe(ref to, (nuint)(i + 3 * quarter));
             }
-            for (; i < pixels; i++) row[i] = source[i] / 255f;
+            for (; i < pixels; i++)
+                row[i] = source[i] / 255f;
         }
     }
 
@@ -198,14 +201,17 @@ public sealed class MlpStep : IDisposable
             for (var j = 0; j < classes; j++)
             {
                 z[j] += bias[j];
-                if (z[j] > z[best]) best = j;
+                if (z[j] > z[best])
+                    best = j;
             }
             var max = z[best];
             var total = 0f;
-            for (var j = 0; j < classes; j++) total += g[j] = MathF.Exp(z[j] - max);
+            for (var j = 0; j < classes; j++)
+                total += g[j] = MathF.Exp(z[j] - max);
             var label = labels[r];
             loss += max + MathF.Log(total) - z[label];
-            if (best == label) correct++;
+            if (best == label)
+                correct++;
             for (var j = 0; j < classes; j++)
             {
                 g[j] = (g[j] / total - (j == label ? 1 : 0)) / meanOver;
@@ -240,7 +246,8 @@ public sealed class MlpStep : IDisposable
 
     public void Dispose()
     {
-        foreach (var rows in rowsBySize.Values) rows.Dispose();
+        foreach (var rows in rowsBySize.Values)
+            rows.Dispose();
         foreach (var tensor in new[] { weight1T, weight2T, weight3T, weight1Grad, weight2Grad, weight3Grad, bias1Grad, bias2Grad, bias3Grad, pixels, hidden1, hidden2, logits, logitsGrad, hidden2Grad, hidden1Grad })
             tensor.Dispose();
     }

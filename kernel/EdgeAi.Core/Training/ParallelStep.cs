@@ -95,7 +95,8 @@ sealed class ParallelStep : ITrainingStep
         (stepSize, correction) = optimizer.Advance();
         Advance(UpdateSlice);
         var (loss, correct) = (0.0, 0);
-        foreach (var r in results) (loss, correct) = (loss + r.LossSum, correct + r.Correct);
+        foreach (var r in results)
+            (loss, correct) = (loss + r.LossSum, correct + r.Correct);
         return (loss, correct);
     }
 
@@ -103,10 +104,13 @@ sealed class ParallelStep : ITrainingStep
     void Advance(Action<int> share)
     {
         Volatile.Write(ref phase, phase + 1);
-        for (var w = 1; w < steps.Length; w++) start[w].Release();
+        for (var w = 1; w < steps.Length; w++)
+            start[w].Release();
         share(0);
-        for (var w = 1; w < steps.Length; w++) done[w].Wait();
-        if (failure is { } e) throw new InvalidOperationException($"a training worker failed: {e.Message}", e);
+        for (var w = 1; w < steps.Length; w++)
+            done[w].Wait();
+        if (failure is { } e)
+            throw new InvalidOperationException($"a training worker failed: {e.Message}", e);
     }
 
     /// <summary>Worker <paramref name="w"/>'s rows of the batch: an even split, in order (a part may be empty).</summary>
@@ -131,11 +135,14 @@ sealed class ParallelStep : ITrainingStep
         while (true)
         {
             start[w].Wait();
-            if (stopping) return;
+            if (stopping)
+                return;
             try
             {
-                if (Volatile.Read(ref phase) % 2 == 1) RunPart(w);
-                else UpdateSlice(w);
+                if (Volatile.Read(ref phase) % 2 == 1)
+                    RunPart(w);
+                else
+                    UpdateSlice(w);
             }
             catch (Exception e)
             {
@@ -148,10 +155,15 @@ sealed class ParallelStep : ITrainingStep
     public void Dispose()
     {
         stopping = true;
-        for (var w = 1; w < steps.Length; w++) start[w].Release();
-        foreach (var thread in threads) thread.Join();
-        foreach (var semaphore in start.Concat(done)) semaphore.Dispose();
-        foreach (var step in steps) step.Dispose();
-        foreach (var gradient in gradients) gradient.Dispose();
+        for (var w = 1; w < steps.Length; w++)
+            start[w].Release();
+        foreach (var thread in threads)
+            thread.Join();
+        foreach (var semaphore in start.Concat(done))
+            semaphore.Dispose();
+        foreach (var step in steps)
+            step.Dispose();
+        foreach (var gradient in gradients)
+            gradient.Dispose();
     }
 }

@@ -1,8 +1,8 @@
-using EdgeAi.Core.Store;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using EdgeAi.Core.Data;
 using EdgeAi.Core.Model;
+using EdgeAi.Core.Store;
 using TorchSharp;
 using static TorchSharp.torch;
 

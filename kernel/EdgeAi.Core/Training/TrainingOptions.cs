@@ -35,14 +35,18 @@ public sealed record TrainingOptions
     public void Validate(int trainingImages)
     {
         var errors = new List<string>();
-        if (Epochs is < 1 or > MaxEpochs) errors.Add($"epochs {Epochs} is outside 1-{MaxEpochs}");
+        if (Epochs is < 1 or > MaxEpochs)
+            errors.Add($"epochs {Epochs} is outside 1-{MaxEpochs}");
         if (BatchSize < 1 || BatchSize > trainingImages)
             errors.Add($"batch size {BatchSize} is outside 1-{trainingImages} (the number of training images)");
-        if (!(LearningRate > 0 && LearningRate <= 1)) errors.Add($"learning rate {LearningRate} is outside (0, 1]");
-        if (Seed is < 0) errors.Add($"seed {Seed} is negative; use 0 or more");
+        if (!(LearningRate > 0 && LearningRate <= 1))
+            errors.Add($"learning rate {LearningRate} is outside (0, 1]");
+        if (Seed is < 0)
+            errors.Add($"seed {Seed} is negative; use 0 or more");
         if (Threads < 1 || Threads > MaxThreads)
             errors.Add($"threads {Threads} is outside 1-{MaxThreads} (the cores this process may use, its CPU limit included)");
-        if (errors.Count > 0) throw new EdgeAiException("Invalid training options: " + string.Join("; ", errors) + ".");
+        if (errors.Count > 0)
+            throw new EdgeAiException("Invalid training options: " + string.Join("; ", errors) + ".");
     }
 }
 

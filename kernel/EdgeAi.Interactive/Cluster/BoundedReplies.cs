@@ -36,7 +36,8 @@ public sealed class BoundedReplies(long maxBytes = BoundedReplies.DefaultMaxByte
         public BoundedContent(HttpContent inner, long maxBytes, string what)
         {
             (this.inner, this.maxBytes, this.what) = (inner, maxBytes, what);
-            foreach (var header in inner.Headers) Headers.TryAddWithoutValidation(header.Key, header.Value);
+            foreach (var header in inner.Headers)
+                Headers.TryAddWithoutValidation(header.Key, header.Value);
         }
 
         protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancel) =>
@@ -61,7 +62,8 @@ public sealed class BoundedReplies(long maxBytes = BoundedReplies.DefaultMaxByte
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing) inner.Dispose();
+            if (disposing)
+                inner.Dispose();
             base.Dispose(disposing);
         }
     }
@@ -82,7 +84,8 @@ public sealed class BoundedReplies(long maxBytes = BoundedReplies.DefaultMaxByte
         int Count(int n)
         {
             read += n;
-            if (read > maxBytes) throw new ReplyTooLargeException(what, maxBytes, "went on past it");
+            if (read > maxBytes)
+                throw new ReplyTooLargeException(what, maxBytes, "went on past it");
             return n;
         }
 
@@ -98,7 +101,8 @@ public sealed class BoundedReplies(long maxBytes = BoundedReplies.DefaultMaxByte
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing) inner.Dispose();
+            if (disposing)
+                inner.Dispose();
             base.Dispose(disposing);
         }
     }

@@ -93,7 +93,8 @@ public static class ClusterReader
     static T? Inner<T>(Exception e) where T : Exception
     {
         for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
-            if (inner is T found) return found;
+            if (inner is T found)
+                return found;
         return null;
     }
 }

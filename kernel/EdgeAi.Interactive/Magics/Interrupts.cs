@@ -29,7 +29,8 @@ static class Interrupts
     static void OnInterrupt(PosixSignalContext signal)
     {
         signal.Cancel = true;   // SIGUSR2 would otherwise end the process
-        lock (Gate) running?.Cancel();
+        lock (Gate)
+            running?.Cancel();
     }
 
     public sealed class Scope(CancellationTokenSource source) : IDisposable
@@ -40,7 +41,8 @@ static class Interrupts
         {
             lock (Gate)
             {
-                if (ReferenceEquals(running, source)) running = null;
+                if (ReferenceEquals(running, source))
+                    running = null;
                 source.Dispose();
             }
         }

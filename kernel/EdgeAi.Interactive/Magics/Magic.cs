@@ -1,6 +1,6 @@
+using EdgeAi.Core;
 using EdgeAi.Interactive.Rendering;
 using Microsoft.AspNetCore.Html;
-using EdgeAi.Core;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Commands;
 using Microsoft.DotNet.Interactive.Directives;

@@ -1,5 +1,5 @@
-using EdgeAi.Interactive.Rendering;
 using EdgeAi.Core.Store;
+using EdgeAi.Interactive.Rendering;
 using Microsoft.DotNet.Interactive;
 using Microsoft.DotNet.Interactive.Directives;
 
@@ -13,7 +13,9 @@ public sealed class MnistLoadCommand : MagicCommand
     public override IEnumerable<string> GetValidationErrors(CompositeKernel kernel)
     {
         var errors = new List<string>();
-        try { ModelRef.Parse(Model); } catch (EdgeAi.Core.EdgeAiException e) { errors.Add(e.Message); }
+        try
+        { ModelRef.Parse(Model); }
+        catch (EdgeAi.Core.EdgeAiException e) { errors.Add(e.Message); }
         return Magic.AllAtOnce(errors);
     }
 }

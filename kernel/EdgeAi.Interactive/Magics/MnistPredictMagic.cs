@@ -23,8 +23,10 @@ public sealed class MnistPredictCommand : MagicCommand
     {
         var errors = new List<string>();
         var (index, count) = Range(errors);
-        if (index < 0) errors.Add($"--index {index} is negative; test images are numbered from 0.");
-        if (count is < 1 or > Lab.MaxPredictions) errors.Add($"--count {count} is outside 1-{Lab.MaxPredictions}.");
+        if (index < 0)
+            errors.Add($"--index {index} is negative; test images are numbered from 0.");
+        if (count is < 1 or > Lab.MaxPredictions)
+            errors.Add($"--count {count} is outside 1-{Lab.MaxPredictions}.");
         return Magic.AllAtOnce(errors);
     }
 }

@@ -37,8 +37,12 @@ public sealed class MnistTrainCommand : MagicCommand
     {
         var errors = new List<string>();
         var options = Options(errors);   // a value that is not a number is replaced by its default here
-        try { options.Validate(int.MaxValue); } catch (EdgeAiException e) { errors.Add(e.Message); }
-        try { ModelRef.ValidateName(Name); } catch (EdgeAiException e) { errors.Add(e.Message); }
+        try
+        { options.Validate(int.MaxValue); }
+        catch (EdgeAiException e) { errors.Add(e.Message); }
+        try
+        { ModelRef.ValidateName(Name); }
+        catch (EdgeAiException e) { errors.Add(e.Message); }
         return Magic.AllAtOnce(errors);
     }
 }

@@ -52,7 +52,8 @@ static class IsolatedCharts
     {
         var here = Path.GetDirectoryName(typeof(IsolatedCharts).Assembly.Location)!;
         foreach (var candidate in new[] { Path.Combine(here, "charts"), Path.GetFullPath(Path.Combine(here, "..", "..", "charts")) })
-            if (File.Exists(Path.Combine(candidate, "EdgeAi.Charts.dll"))) return candidate;
+            if (File.Exists(Path.Combine(candidate, "EdgeAi.Charts.dll")))
+                return candidate;
         throw new FileNotFoundException($"EdgeAi.Charts.dll not found in {here}/charts or the package's charts/ folder.");
     }
 

@@ -14,7 +14,8 @@ static class PlotlyAsset
     public static string? Publish()
     {
         var root = Environment.GetEnvironmentVariable(Variable);
-        if (string.IsNullOrEmpty(root)) return null;   // not our server: live charts need it, pictures do not
+        if (string.IsNullOrEmpty(root))
+            return null;   // not our server: live charts need it, pictures do not
         var target = Path.Combine(root, "edgeai", "plotly.min.js");
         try
         {

@@ -46,7 +46,8 @@ public sealed class CliTests(TrainedFashionModel fashion) : IDisposable
     public void List_prints_what_manifests_say_with_control_characters_escaped()
     {
         var store = temp.Combine("books");
-        using (var model = new EdgeAi.Core.Model.MnistMlp(seed: 1)) new EdgeAi.Core.Store.WeightStore(store).Save("mnist-mlp", model);
+        using (var model = new EdgeAi.Core.Model.MnistMlp(seed: 1))
+            new EdgeAi.Core.Store.WeightStore(store).Save("mnist-mlp", model);
         var manifest = Path.Combine(store, "mnist-mlp", "v000001", "manifest.json");
         var node = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!;
         node["origin"]!["host"] = "pc\u001b]0;owned\u0007\u001b[2J";   // would retitle and clear the user's terminal

@@ -41,7 +41,8 @@ public sealed class DatasetLocatorTests : IDisposable
     {
         var locator = new DatasetLocator
         {
-            CacheDirectory = temp.Combine("cache"), BakedDirectory = temp.Combine("baked"),
+            CacheDirectory = temp.Combine("cache"),
+            BakedDirectory = temp.Combine("baked"),
             Mirrors = [new Uri("http://127.0.0.1:9/")],   // discard port: nothing listens
         };
         var e = await Assert.ThrowsAsync<EdgeAiException>(() => locator.LocateAsync());
@@ -59,8 +60,10 @@ public sealed class DatasetLocatorTests : IDisposable
         using var server = new FileServer(source);
         var locator = new DatasetLocator
         {
-            CacheDirectory = temp.Combine("cache"), BakedDirectory = temp.Combine("baked"),
-            Mirrors = [server.Url], ExpectedSha256 = Hashes(source),
+            CacheDirectory = temp.Combine("cache"),
+            BakedDirectory = temp.Combine("baked"),
+            Mirrors = [server.Url],
+            ExpectedSha256 = Hashes(source),
         };
         var dir = await locator.LocateAsync();
         Assert.Equal(temp.Combine("cache"), dir);
@@ -77,8 +80,10 @@ public sealed class DatasetLocatorTests : IDisposable
         hashes["t10k-images-idx3-ubyte.gz"] = new string('0', 64);
         var locator = new DatasetLocator
         {
-            CacheDirectory = temp.Combine("cache"), BakedDirectory = temp.Combine("baked"),
-            Mirrors = [server.Url], ExpectedSha256 = hashes,
+            CacheDirectory = temp.Combine("cache"),
+            BakedDirectory = temp.Combine("baked"),
+            Mirrors = [server.Url],
+            ExpectedSha256 = hashes,
         };
         var e = await Assert.ThrowsAsync<EdgeAiException>(() => locator.LocateAsync());
         Assert.Contains("t10k-images-idx3-ubyte.gz has SHA-256", e.Message);
@@ -97,8 +102,10 @@ public sealed class DatasetLocatorTests : IDisposable
         Idx.WriteDataset(temp.Combine("cache"), 7, 4, seed: 2);   // a complete set, but not the one expected
         var offline = new DatasetLocator
         {
-            CacheDirectory = temp.Combine("cache"), BakedDirectory = temp.Combine("baked"),
-            Mirrors = [new Uri("http://127.0.0.1:9/")], ExpectedSha256 = Hashes(source),
+            CacheDirectory = temp.Combine("cache"),
+            BakedDirectory = temp.Combine("baked"),
+            Mirrors = [new Uri("http://127.0.0.1:9/")],
+            ExpectedSha256 = Hashes(source),
         };
         var e = await Assert.ThrowsAsync<EdgeAiException>(() => offline.LoadAsync());
         Assert.Matches($@"the cache {System.Text.RegularExpressions.Regex.Escape(temp.Combine("cache"))}, whose [a-z0-9-]+-ubyte\.gz has SHA-256 [0-9a-f]{{64}}, not MNIST's", e.Message);
@@ -108,8 +115,10 @@ public sealed class DatasetLocatorTests : IDisposable
         using var server = new FileServer(source);
         var online = new DatasetLocator
         {
-            CacheDirectory = temp.Combine("cache"), BakedDirectory = temp.Combine("baked"),
-            Mirrors = [server.Url], ExpectedSha256 = Hashes(source),
+            CacheDirectory = temp.Combine("cache"),
+            BakedDirectory = temp.Combine("baked"),
+            Mirrors = [server.Url],
+            ExpectedSha256 = Hashes(source),
         };
         Assert.Equal(5, (await online.LoadAsync()).Train.Count);
         Assert.Equal(Hashes(source), Hashes(temp.Combine("cache")));
@@ -121,14 +130,17 @@ public sealed class DatasetLocatorTests : IDisposable
         var source = temp.Combine("served");
         Idx.WriteDataset(source, 5, 3);
         Directory.CreateDirectory(temp.Combine("cache"));
-        foreach (var file in Directory.GetFiles(source)) File.Copy(file, temp.Combine("cache", Path.GetFileName(file)));
+        foreach (var file in Directory.GetFiles(source))
+            File.Copy(file, temp.Combine("cache", Path.GetFileName(file)));
         var cached = temp.Combine("cache", "t10k-images-idx3-ubyte.gz");
         File.WriteAllBytes(cached, File.ReadAllBytes(cached)[..40]);
         using var server = new FileServer(source);
         var locator = new DatasetLocator
         {
-            CacheDirectory = temp.Combine("cache"), BakedDirectory = temp.Combine("baked"),
-            Mirrors = [server.Url], ExpectedSha256 = Hashes(source),
+            CacheDirectory = temp.Combine("cache"),
+            BakedDirectory = temp.Combine("baked"),
+            Mirrors = [server.Url],
+            ExpectedSha256 = Hashes(source),
         };
         Assert.Equal(3, (await locator.LoadAsync()).Test.Count);
     }
@@ -153,14 +165,17 @@ public sealed class DatasetLocatorTests : IDisposable
                 while (listener.IsListening)
                 {
                     HttpListenerContext context;
-                    try { context = await listener.GetContextAsync(); } catch { return; }
+                    try
+                    { context = await listener.GetContextAsync(); }
+                    catch { return; }
                     var path = Path.Combine(directory, context.Request.Url!.AbsolutePath.TrimStart('/'));
                     if (File.Exists(path))
                     {
                         var bytes = await File.ReadAllBytesAsync(path);
                         await context.Response.OutputStream.WriteAsync(bytes);
                     }
-                    else context.Response.StatusCode = 404;
+                    else
+                        context.Response.StatusCode = 404;
                     context.Response.Close();
                 }
             });

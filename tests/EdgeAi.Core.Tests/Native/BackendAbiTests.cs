@@ -45,7 +45,8 @@ public sealed class BackendAbiTests
         foreach (var handle in metadata.MethodDefinitions)
         {
             var import = metadata.GetMethodDefinition(handle).GetImport();
-            if (import.Module.IsNil) continue;
+            if (import.Module.IsNil)
+                continue;
             if (metadata.GetString(metadata.GetModuleReference(import.Module).Name) == "LibTorchSharp")
                 result.Add(metadata.GetString(import.Name));
         }
@@ -63,7 +64,8 @@ public sealed class BackendAbiTests
     {
         var package = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(typeof(torch).Assembly.Location)!, "..", ".."));
         var inPackage = Path.Combine(package, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
-        if (File.Exists(inPackage)) return inPackage;
+        if (File.Exists(inPackage))
+            return inPackage;
         // A self-contained or RID-specific build copies TorchSharp.dll out of the package: look in the NuGet folder.
         var nuget = Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
         var version = typeof(torch).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)

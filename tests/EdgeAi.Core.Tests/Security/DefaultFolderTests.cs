@@ -116,7 +116,8 @@ public sealed class DefaultFolderTests : IDisposable
     [Fact]
     public void A_link_or_a_group_that_someone_else_controls_is_refused()
     {
-        if (FileStatus.Me.User != 0) Assert.Skip("giving a link or a folder to another user or group needs root (CI runs as root)");
+        if (FileStatus.Me.User != 0)
+            Assert.Skip("giving a link or a folder to another user or group needs root (CI runs as root)");
         var mine = Directory.CreateDirectory(temp.Combine("mine")).FullName;
         var link = Path.Combine(SharedFolder(), "home");
         File.CreateSymbolicLink(link, mine);
@@ -144,8 +145,10 @@ public sealed class DefaultFolderTests : IDisposable
     /// which is refused for the same reason: someone else can change it.</summary>
     static void ForeignOwned(string path)
     {
-        if (FileStatus.Me.User == 0) Processes.Run("chown", "-R", "12345:12345", path);
-        else File.SetUnixFileMode(path, (UnixFileMode)0b111_111_111);
+        if (FileStatus.Me.User == 0)
+            Processes.Run("chown", "-R", "12345:12345", path);
+        else
+            File.SetUnixFileMode(path, (UnixFileMode)0b111_111_111);
     }
 
     Processes.Result Edgeai(string home, string workingFolder, params string[] arguments)
@@ -155,7 +158,8 @@ public sealed class DefaultFolderTests : IDisposable
         info.Environment["HOME"] = home;
         // dotnet itself keeps its own first-run files under HOME; they are not the store.
         info.Environment["DOTNET_CLI_HOME"] = temp.Path;
-        foreach (var variable in new[] { "EDGEAI_WEIGHTS_DIR", "XDG_DATA_HOME", "XDG_CACHE_HOME", "EDGEAI_NATIVE_CACHE" }) info.Environment.Remove(variable);
+        foreach (var variable in new[] { "EDGEAI_WEIGHTS_DIR", "XDG_DATA_HOME", "XDG_CACHE_HOME", "EDGEAI_NATIVE_CACHE" })
+            info.Environment.Remove(variable);
         return Processes.Execute(info, TimeSpan.FromMinutes(2));
     }
 }

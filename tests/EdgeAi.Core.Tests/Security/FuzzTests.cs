@@ -35,8 +35,10 @@ public sealed class FuzzTests : IDisposable
         Run("IDX", seed: 11, input => seeds[input % 3], (bytes, index) =>
         {
             File.WriteAllBytes(target, bytes);
-            if (index % 3 == 2) IdxFile.ReadLabels(target);
-            else IdxFile.ReadImages(target);
+            if (index % 3 == 2)
+                IdxFile.ReadLabels(target);
+            else
+                IdxFile.ReadImages(target);
         }, headerBytes: 16);
     }
 
@@ -61,7 +63,8 @@ public sealed class FuzzTests : IDisposable
     public void Manifest_json()
     {
         var store = new WeightStore(temp.Combine("books"));
-        using (var model = new MnistMlp(seed: 4)) store.Save("fuzz", model);
+        using (var model = new MnistMlp(seed: 4))
+            store.Save("fuzz", model);
         var path = temp.Combine("books", "fuzz", "v000001", ModelManifest.ManifestFile);
         var valid = File.ReadAllBytes(path);
         var reference = ModelRef.Parse("fuzz@1");
@@ -97,7 +100,8 @@ public sealed class FuzzTests : IDisposable
             {
                 Assert.Fail($"{reader} input {i} (seed {seed}) ended in {e.GetType().Name}: {e.Message}");
             }
-            if (clock.Elapsed > slowest) slowest = clock.Elapsed;
+            if (clock.Elapsed > slowest)
+                slowest = clock.Elapsed;
         }
         var growth = PeakRss() - baseline;
         Report.Line("fuzz", $"{reader}: {Inputs} mutated inputs (seed {seed}): {valid} read as valid, {refused} refused with a message, " +
@@ -118,20 +122,32 @@ public sealed class FuzzTests : IDisposable
             var at = random.Next(100) < 85 ? random.Next(Math.Min(headerBytes, bytes.Count)) : random.Next(bytes.Count);
             switch (random.Next(text ? 8 : 6))
             {
-                case 0: bytes[at] ^= (byte)(1 << random.Next(8)); break;
-                case 1: bytes[at] = (byte)new[] { 0, 0xFF, 0x7F, 0x80, 0x01, random.Next(256) }[random.Next(6)]; break;
-                case 2: bytes.RemoveRange(at, bytes.Count - at); break;
-                case 3: bytes.InsertRange(at, bytes.Skip(at).Take(random.Next(1, 64)).ToArray()); break;
-                case 4: bytes.RemoveRange(at, Math.Min(random.Next(1, 16), bytes.Count - at)); break;
+                case 0:
+                    bytes[at] ^= (byte)(1 << random.Next(8));
+                    break;
+                case 1:
+                    bytes[at] = (byte)new[] { 0, 0xFF, 0x7F, 0x80, 0x01, random.Next(256) }[random.Next(6)];
+                    break;
+                case 2:
+                    bytes.RemoveRange(at, bytes.Count - at);
+                    break;
+                case 3:
+                    bytes.InsertRange(at, bytes.Skip(at).Take(random.Next(1, 64)).ToArray());
+                    break;
+                case 4:
+                    bytes.RemoveRange(at, Math.Min(random.Next(1, 16), bytes.Count - at));
+                    break;
                 case 5:
                     var word = new[] { 0, -1, int.MaxValue, int.MinValue, 1 << 24, random.Next() }[random.Next(6)];
-                    for (var k = 0; k < 4 && at + k < bytes.Count; k++) bytes[at + k] = (byte)(word >> (8 * (3 - k)));
+                    for (var k = 0; k < 4 && at + k < bytes.Count; k++)
+                        bytes[at + k] = (byte)(word >> (8 * (3 - k)));
                     break;
                 default:
                     var token = new[] { "null", "-1", "1e309", "99999999999999999999", "\"\"", "[]", "{}", "\"../../etc/passwd\"", "\"\\u0000\"" }[random.Next(9)];
                     var value = Encoding.UTF8.GetString(bytes.ToArray());
                     var colon = value.IndexOf(':', at % Math.Max(1, value.Length));
-                    if (colon < 0) break;
+                    if (colon < 0)
+                        break;
                     var end = value.IndexOfAny([',', '}', ']'], colon + 1);
                     bytes = [.. Encoding.UTF8.GetBytes(value[..(colon + 1)] + token + (end < 0 ? "" : value[end..]))];
                     break;

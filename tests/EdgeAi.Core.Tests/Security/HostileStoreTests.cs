@@ -82,7 +82,8 @@ public sealed class HostileStoreTests : IDisposable
     public void Listing_shows_every_good_version_and_names_each_bad_entry()
     {
         Save("good");
-        foreach (var name in new[] { "dir-latest", "fifo-latest", "zero-latest", "null-origin", "garbage" }) Save(name);
+        foreach (var name in new[] { "dir-latest", "fifo-latest", "zero-latest", "null-origin", "garbage" })
+            Save(name);
         var latest = (string name) => temp.Combine("books", name, "latest");
         File.Delete(latest("dir-latest"));
         Directory.CreateDirectory(latest("dir-latest"));

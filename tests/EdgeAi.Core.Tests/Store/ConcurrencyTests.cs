@@ -20,7 +20,8 @@ public sealed class ConcurrencyTests : IDisposable
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add(Worker);
-        foreach (var a in arguments) info.ArgumentList.Add(a);
+        foreach (var a in arguments)
+            info.ArgumentList.Add(a);
         return Process.Start(info)!;
     }
 
@@ -55,7 +56,8 @@ public sealed class ConcurrencyTests : IDisposable
         var store = new WeightStore(books);
         Assert.Equal(100, store.List("shared").Count);
         for (var v = 1; v <= 100; v++)
-            using (var loaded = store.Load(new ModelRef("shared", v))) Assert.Equal(v, loaded.Manifest.Version);
+            using (var loaded = store.Load(new ModelRef("shared", v)))
+                Assert.Equal(v, loaded.Manifest.Version);
         using var latest = store.Load(ModelRef.Parse("shared"));
         Assert.Equal(100, latest.Manifest.Version);
     }
@@ -84,7 +86,8 @@ public sealed class ConcurrencyTests : IDisposable
         var versions = store.List("crashy");
         Assert.True(versions.Count >= 8, $"only {versions.Count} versions survived");
         foreach (var v in versions)
-            using (store.Load(new ModelRef("crashy", v.Manifest.Version))) { }
+            using (store.Load(new ModelRef("crashy", v.Manifest.Version)))
+            { }
 
         // Every directory that looks like a version is complete; leftovers are hidden and go with the next save.
         var modelDir = Path.Combine(books, "crashy");

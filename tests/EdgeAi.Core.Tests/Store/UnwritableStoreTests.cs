@@ -28,7 +28,8 @@ public sealed class UnwritableStoreTests : IDisposable
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"it took {clock.Elapsed}");
         Assert.Contains($"Cannot write to the weight store {root}", e.Message);
         Assert.Contains("training was not started", e.Message);
-        if (kind == "full") Assert.Contains("KiB free; a version takes about 512 KiB", e.Message);
+        if (kind == "full")
+            Assert.Contains("KiB free; a version takes about 512 KiB", e.Message);
         Assert.False(Directory.Exists(Path.Combine(root, "mnist-mlp")), "the check left the model's folder behind");
     }
 
@@ -43,18 +44,22 @@ public sealed class UnwritableStoreTests : IDisposable
         var root = Directory.CreateDirectory(temp.Combine("books")).FullName;
         if (kind == "full")
         {
-            if (Files.FileStatus.Me.User != 0) Assert.Skip("a small volume of its own needs root (CI runs as root)");
+            if (Files.FileStatus.Me.User != 0)
+                Assert.Skip("a small volume of its own needs root (CI runs as root)");
             Processes.Run("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", root);
         }
-        else if (Files.FileStatus.Me.User == 0) Processes.Run("mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", root);
-        else File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        else if (Files.FileStatus.Me.User == 0)
+            Processes.Run("mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", root);
+        else
+            File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserExecute);
         mounted = Files.FileStatus.Me.User == 0 ? root : null;
         return root;
     }
 
     public void Dispose()
     {
-        if (mounted is not null) Processes.Execute("umount", mounted);
+        if (mounted is not null)
+            Processes.Execute("umount", mounted);
         temp.Dispose();
     }
 }

@@ -64,7 +64,8 @@ public sealed class WeightStoreTests : IDisposable
     {
         var small = new WeightStore(temp.Combine("books")) { KeepVersions = 2 };
         using var model = new MnistMlp(seed: 1);
-        for (var i = 0; i < 5; i++) small.Save("pruned", model);
+        for (var i = 0; i < 5; i++)
+            small.Save("pruned", model);
         Assert.Equal(new[] { 5, 4 }, small.List("pruned").Select(v => v.Manifest.Version));
 
         // Pin latest to an old version by hand: a later prune keeps it.
@@ -208,12 +209,14 @@ public sealed class WeightStoreTests : IDisposable
     {
         using var model = new MnistMlp(seed: 9);
         var file = temp.Combine("external.safetensors");
-        using (var stream = File.Create(file)) TorchSharp.PyBridge.PyBridgeModuleExtensions.save_safetensors(model, stream);
+        using (var stream = File.Create(file))
+            TorchSharp.PyBridge.PyBridgeModuleExtensions.save_safetensors(model, stream);
         Assert.Equal(1, store.Import("imported", file).Version);
 
         using var wrong = torch.nn.Sequential(("1", torch.nn.Linear(784, 64)));
         var bad = temp.Combine("wrong.safetensors");
-        using (var stream = File.Create(bad)) TorchSharp.PyBridge.PyBridgeModuleExtensions.save_safetensors(wrong, stream);
+        using (var stream = File.Create(bad))
+            TorchSharp.PyBridge.PyBridgeModuleExtensions.save_safetensors(wrong, stream);
         var e = Assert.Throws<EdgeAiException>(() => store.Import("imported", bad));
         Assert.Contains("lacks tensor 3.weight", e.Message);
     }

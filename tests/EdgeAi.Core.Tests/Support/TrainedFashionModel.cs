@@ -29,7 +29,8 @@ public sealed class TrainedFashionModel : IDisposable
 
     public void Dispose()
     {
-        if (saved.IsValueCreated) saved.Value.Model.Dispose();
+        if (saved.IsValueCreated)
+            saved.Value.Model.Dispose();
         temp.Dispose();
     }
 }

@@ -20,7 +20,8 @@ public sealed class AccuracyTests(TrainedFashionModel fashion)
         // The confusion matrix accounts for every test image, and its diagonal is the accuracy.
         long total = 0, diagonal = 0;
         for (var t = 0; t < 10; t++)
-            for (var p = 0; p < 10; p++) { total += saved.Evaluation.Confusion[t, p]; if (t == p) diagonal += saved.Evaluation.Confusion[t, p]; }
+            for (var p = 0; p < 10; p++)
+            { total += saved.Evaluation.Confusion[t, p]; if (t == p) diagonal += saved.Evaluation.Confusion[t, p]; }
         Assert.Equal(10_000, total);
         Assert.Equal(saved.Evaluation.Accuracy, diagonal / 10_000.0, 6);
     }

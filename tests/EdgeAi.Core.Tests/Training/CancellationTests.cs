@@ -23,7 +23,8 @@ public sealed class CancellationTests
         Assert.ThrowsAny<OperationCanceledException>(() => lab.TrainAndSave("digits", options, p =>
         {
             batches.Add(p.Batch);
-            if (p.Batch == 10) cancel.Cancel();
+            if (p.Batch == 10)
+                cancel.Cancel();
         }, cancel.Token));
 
         Assert.Equal(10, batches.Max());   // stopped before batch 11

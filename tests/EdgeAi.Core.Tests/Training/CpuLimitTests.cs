@@ -29,7 +29,8 @@ public sealed class CpuLimitTests : IDisposable
     {
         var proc = Write("proc-self-cgroup", self);
         Write("sys/" + file, content);
-        if (file.EndsWith("cfs_quota_us")) Write("sys/" + file.Replace("cfs_quota_us", "cfs_period_us"), "100000\n");
+        if (file.EndsWith("cfs_quota_us"))
+            Write("sys/" + file.Replace("cfs_quota_us", "cfs_period_us"), "100000\n");
         Assert.Equal(cores, CpuLimit.Cores(proc, temp.Combine("sys")));
     }
 
@@ -38,7 +39,8 @@ public sealed class CpuLimitTests : IDisposable
     [Fact, Trait("Needs", "libtorch"), Trait("Needs", "cli-build")]
     public void In_a_cgroup_with_a_cpu_limit_training_uses_its_cores_by_default_and_refuses_more()
     {
-        if (Files.FileStatus.Me.User != 0) Assert.Skip("making a cgroup needs root (./lab test runs as root in CI)");
+        if (Files.FileStatus.Me.User != 0)
+            Assert.Skip("making a cgroup needs root (./lab test runs as root in CI)");
         Idx.WriteDataset(temp.Combine("data"), train: 64, test: 16);
         var store = temp.Combine("books");
         var one = InCpuCgroup(cores: 1, "--threads", "2");
@@ -57,8 +59,10 @@ public sealed class CpuLimitTests : IDisposable
             Directory.CreateDirectory(group);
             try
             {
-                if (v2) File.WriteAllText(Path.Combine(group, "cpu.max"), $"{cores * 100000} 100000");
-                else File.WriteAllText(Path.Combine(group, "cpu.cfs_quota_us"), $"{cores * 100000}");
+                if (v2)
+                    File.WriteAllText(Path.Combine(group, "cpu.max"), $"{cores * 100000} 100000");
+                else
+                    File.WriteAllText(Path.Combine(group, "cpu.cfs_quota_us"), $"{cores * 100000}");
                 return Processes.Execute(Processes.Info("sh",
                     ["-c", $"echo $$ > {group}/cgroup.procs && exec dotnet \"$@\"", "sh", Cli, "train", "--epochs", "1", "--batch-size", "16",
                      "--store", store, "--data", temp.Combine("data"), .. more]), TimeSpan.FromMinutes(2));

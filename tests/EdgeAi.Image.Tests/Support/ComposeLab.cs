@@ -21,7 +21,8 @@ public sealed partial class ComposeLab : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        if (LabImage.Unavailable is not null) return;
+        if (LabImage.Unavailable is not null)
+            return;
         var compose = File.ReadAllText(composeFile);
         var nginx = NginxImage().Match(compose).Groups[1].Value;
         if (image.Podman.Run("image", "exists", $"docker.io/library/{nginx}").ExitCode != 0)
@@ -68,15 +69,18 @@ public sealed partial class ComposeLab : IAsyncLifetime
 
     public ValueTask DisposeAsync()
     {
-        if (LabImage.Unavailable is null && Proxy is not null) Compose(TimeSpan.FromMinutes(2), "down", "-v");
+        if (LabImage.Unavailable is null && Proxy is not null)
+            Compose(TimeSpan.FromMinutes(2), "down", "-v");
         return ValueTask.CompletedTask;
     }
 
     Processes.Result Compose(TimeSpan timeout, params string[] arguments)
     {
         var info = new ProcessStartInfo("podman-compose") { WorkingDirectory = Path.GetDirectoryName(composeFile)! };
-        foreach (var a in (string[])["-p", Project, "-f", composeFile, .. arguments]) info.ArgumentList.Add(a);
-        foreach (var (key, value) in image.Podman.Environment) info.Environment[key] = value;
+        foreach (var a in (string[])["-p", Project, "-f", composeFile, .. arguments])
+            info.ArgumentList.Add(a);
+        foreach (var (key, value) in image.Podman.Environment)
+            info.Environment[key] = value;
         info.Environment["JUPYTER_TOKEN"] = Token;
         info.Environment["EDGEAI_PORT"] = Proxy.Port.ToString();
         return Processes.Execute(info, timeout);

@@ -26,13 +26,15 @@ public sealed class LabImage
 
     Built Require()
     {
-        if (Unavailable is not null) Assert.Skip(Unavailable);
+        if (Unavailable is not null)
+            Assert.Skip(Unavailable);
         return built.Value;
     }
 
     static string? FindWhyUnavailable()
     {
-        if (!Environment.IsPrivilegedProcess) return "the image tests need root (rootful buildah and podman); CI runs them";
+        if (!Environment.IsPrivilegedProcess)
+            return "the image tests need root (rootful buildah and podman); CI runs them";
         var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':');
         var missing = new[] { "buildah", "podman", "podman-compose", "debootstrap", "runc" }.Where(t => !path.Any(d => File.Exists(Path.Combine(d, t)))).ToList();
         return missing.Count == 0 ? null : $"not installed: {string.Join(", ", missing)} (./lab test --image installs them; .ci/run does)";
@@ -42,7 +44,8 @@ public sealed class LabImage
     {
         var script = Path.Combine(RealData.RepositoryRoot, "tests", "EdgeAi.Image.Tests", "build-image.sh");
         var result = Processes.Execute(new ProcessStartInfo(script), TimeSpan.FromMinutes(40));
-        if (result.ExitCode != 0) throw new InvalidOperationException($"build-image.sh exited {result.ExitCode}:\n{result.Stderr}");
+        if (result.ExitCode != 0)
+            throw new InvalidOperationException($"build-image.sh exited {result.ExitCode}:\n{result.Stderr}");
 
         var values = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split('=', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => p[1]);

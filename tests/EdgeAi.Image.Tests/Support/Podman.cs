@@ -10,7 +10,8 @@ public sealed class Podman(IReadOnlyDictionary<string, string> environment)
     Processes.Result Run(TimeSpan timeout, string? input, string[] arguments)
     {
         var info = Processes.Info("podman", arguments);
-        foreach (var (key, value) in environment) info.Environment[key] = value;
+        foreach (var (key, value) in environment)
+            info.Environment[key] = value;
         return Processes.Execute(info, timeout, input);
     }
 

@@ -39,7 +39,8 @@ public sealed class RunningHub : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        if (LabImage.Unavailable is not null) return;
+        if (LabImage.Unavailable is not null)
+            return;
         var hubDirectory = Path.Combine(RealData.RepositoryRoot, "tests", "EdgeAi.Image.Tests", "hub");
         var hubImage = image.Image.Replace("edgeai-lab", "edgeai-hub-test");
         var built = Stopwatch.StartNew();
@@ -78,13 +79,14 @@ public sealed class RunningHub : IAsyncLifetime
     public async Task<HttpClient?> LogInAsync(string user, string password)
     {
         var browser = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = false })
-            { BaseAddress = Url("/"), Timeout = TimeSpan.FromSeconds(60) };
+        { BaseAddress = Url("/"), Timeout = TimeSpan.FromSeconds(60) };
         var form = await browser.GetStringAsync("hub/login");
         var xsrf = Regex.Match(form, "name=\"_xsrf\" value=\"([^\"]+)\"").Groups[1].Value;
         Assert.NotEmpty(xsrf);
         var answer = await browser.PostAsync("hub/login", new FormUrlEncodedContent(new Dictionary<string, string>
-            { ["username"] = user, ["password"] = password, ["_xsrf"] = xsrf }));
-        if (answer.StatusCode == HttpStatusCode.Found) return browser;
+        { ["username"] = user, ["password"] = password, ["_xsrf"] = xsrf }));
+        if (answer.StatusCode == HttpStatusCode.Found)
+            return browser;
         Assert.Contains("Invalid username or password", await answer.Content.ReadAsStringAsync());   // the form again
         browser.Dispose();
         return null;
@@ -98,7 +100,8 @@ public sealed class RunningHub : IAsyncLifetime
         var waiting = Stopwatch.StartNew();
         while (waiting.Elapsed < TimeSpan.FromSeconds(120))
         {
-            if (await ServerStateAsync(user) is { } server && (bool?)server["ready"] == true) return;
+            if (await ServerStateAsync(user) is { } server && (bool?)server["ready"] == true)
+                return;
             await Task.Delay(500);
         }
         throw new TimeoutException($"{user}'s server was not ready within 120 s:\n{Logs()}");
@@ -121,7 +124,8 @@ public sealed class RunningHub : IAsyncLifetime
 
     public ValueTask DisposeAsync()
     {
-        if (LabImage.Unavailable is null) Podman.Run("rm", "-f", "-t", "2", Name);
+        if (LabImage.Unavailable is null)
+            Podman.Run("rm", "-f", "-t", "2", Name);
         Admin?.Dispose();
         temp.Dispose();
         return ValueTask.CompletedTask;

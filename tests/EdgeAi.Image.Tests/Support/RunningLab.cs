@@ -23,7 +23,8 @@ public sealed class RunningLab : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        if (LabImage.Unavailable is not null) return;
+        if (LabImage.Unavailable is not null)
+            return;
         image.EnsureBuilt();   // the first fixture to ask builds the image: not part of the start time reported below
         var started = Stopwatch.StartNew();
         image.Podman.Check(["run", "-d", "--name", Name, "-e", $"JUPYTER_TOKEN={Token}", "-e", $"JUPYTER_PORT={Port}",
@@ -37,7 +38,8 @@ public sealed class RunningLab : IAsyncLifetime
 
     public ValueTask DisposeAsync()
     {
-        if (LabImage.Unavailable is null) image.Podman.Run("rm", "-f", "-t", "2", Name);
+        if (LabImage.Unavailable is null)
+            image.Podman.Run("rm", "-f", "-t", "2", Name);
         Http.Dispose();
         temp.Dispose();
         return ValueTask.CompletedTask;

@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Net;
 using System.Text;
 using EdgeAi.Interactive.Cluster;
-using k8s;
-using Microsoft.DotNet.Interactive.Formatting;
 using EdgeAi.Interactive.Rendering;
 using EdgeAi.Interactive.Tests.Support;
+using k8s;
+using Microsoft.DotNet.Interactive.Formatting;
 
 namespace EdgeAi.Interactive.Tests.Magics;
 
@@ -115,14 +115,18 @@ public sealed class ClusterMagicTests
                 while (listener.IsListening)
                 {
                     HttpListenerContext context;
-                    try { context = await listener.GetContextAsync(); } catch { return; }
+                    try
+                    { context = await listener.GetContextAsync(); }
+                    catch { return; }
                     _ = Task.Run(async () =>
                     {
                         var head = Encoding.ASCII.GetBytes("{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"edgeai-lab-0\",\"annotations\":{\"x\":\"");
                         var tail = Encoding.ASCII.GetBytes("\"}},\"spec\":{\"nodeName\":\"pi-1\",\"containers\":[]},\"status\":{\"phase\":\"Running\"}}");
                         context.Response.ContentType = "application/json";
-                        if (announcesLength) context.Response.ContentLength64 = head.Length + size + tail.Length;
-                        else context.Response.SendChunked = true;
+                        if (announcesLength)
+                            context.Response.ContentLength64 = head.Length + size + tail.Length;
+                        else
+                            context.Response.SendChunked = true;
                         var chunk = Encoding.ASCII.GetBytes(new string('a', 64 << 10));
                         try
                         {

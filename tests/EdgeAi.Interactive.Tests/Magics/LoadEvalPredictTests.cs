@@ -1,5 +1,5 @@
-using Microsoft.DotNet.Interactive.Events;
 using EdgeAi.Interactive.Tests.Support;
+using Microsoft.DotNet.Interactive.Events;
 
 namespace EdgeAi.Interactive.Tests.Magics;
 

@@ -18,7 +18,8 @@ public sealed class DigitPngTests
         var idatLength = BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(33));
         Assert.Equal("IDAT", System.Text.Encoding.ASCII.GetString(png, 37, 4));
         using var inflated = new MemoryStream();
-        using (var zlib = new ZLibStream(new MemoryStream(png, 41, idatLength), CompressionMode.Decompress)) zlib.CopyTo(inflated);
+        using (var zlib = new ZLibStream(new MemoryStream(png, 41, idatLength), CompressionMode.Decompress))
+            zlib.CopyTo(inflated);
         var rows = inflated.ToArray();
         Assert.Equal(28 * 29, rows.Length);
         for (var row = 0; row < 28; row++)

@@ -17,15 +17,18 @@ public static class ChartAssert
         // The figure: data and layout with the titles, as VS Code draws it.
         var figure = JsonNode.Parse(forms["application/vnd.plotly.v1+json"])!.AsObject();
         var traces = figure["data"]!.AsArray();
-        if (plotlyType is not null) Assert.All(traces, t => Assert.Equal(plotlyType, (string)t!["type"]!));
-        foreach (var name in series) Assert.Contains(traces, t => (string?)t!["name"] == name);
+        if (plotlyType is not null)
+            Assert.All(traces, t => Assert.Equal(plotlyType, (string)t!["type"]!));
+        foreach (var name in series)
+            Assert.Contains(traces, t => (string?)t!["name"] == name);
         Assert.False(string.IsNullOrEmpty((string?)figure["layout"]!["title"]!["text"]));
 
         // The picture: an SVG document naming every series (a legend) or, for a heatmap, its counts.
         var svg = forms["image/svg+xml"];
         Assert.StartsWith("<?xml", svg);
         Assert.Contains("<svg", svg);
-        foreach (var name in series) Assert.Contains($">{name}<", svg);
+        foreach (var name in series)
+            Assert.Contains($">{name}<", svg);
 
         // The HTML: the same picture as a data URI, replaced by the live chart where plotly.js can be fetched from
         // the server; no plotly.js bundle inside.

@@ -27,7 +27,8 @@ public sealed class KernelSession : IAsyncDisposable
         var loading = await session.RunAsync(
             $"#r \"{typeof(EdgeAiExtension).Assembly.Location}\"\n" +
             "await new EdgeAi.Interactive.EdgeAiExtension().OnLoadAsync(Microsoft.DotNet.Interactive.Kernel.Root);");
-        if (!loading.Succeeded) throw new InvalidOperationException(loading.Error);
+        if (!loading.Succeeded)
+            throw new InvalidOperationException(loading.Error);
         session.LoadEvents = loading.Events;
         return session;
     }

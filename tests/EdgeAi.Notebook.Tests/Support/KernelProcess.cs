@@ -37,7 +37,8 @@ public sealed record KernelProcess(int Pid)
         var tcp = new List<IPEndPoint>();
         foreach (var table in new[] { "tcp", "tcp6" })
             foreach (var f in File.ReadLines($"/proc/{Pid}/net/{table}").Skip(1).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)))
-                if (f[3] == "0A" && inodes.Contains(f[9])) tcp.Add(Endpoint(f[1]));
+                if (f[3] == "0A" && inodes.Contains(f[9]))
+                    tcp.Add(Endpoint(f[1]));
         // /proc/net/unix: Num RefCount Protocol Flags Type St Inode Path; flag 0x10000 = listening.
         var unix = File.ReadLines($"/proc/{Pid}/net/unix").Skip(1).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
             .Where(f => f.Length > 7 && inodes.Contains(f[6]) && (int.Parse(f[3], NumberStyles.HexNumber) & 0x10000) != 0)
@@ -49,12 +50,16 @@ public sealed record KernelProcess(int Pid)
     {
         var (address, port) = (hex.Split(':')[0], int.Parse(hex.Split(':')[1], NumberStyles.HexNumber));
         var bytes = Convert.FromHexString(address);
-        for (var i = 0; i < bytes.Length; i += 4) Array.Reverse(bytes, i, 4);   // each 32-bit word is in host order
+        for (var i = 0; i < bytes.Length; i += 4)
+            Array.Reverse(bytes, i, 4);   // each 32-bit word is in host order
         return new IPEndPoint(new IPAddress(bytes), port);
     }
 
     static string Read(string path)
     {
-        try { return File.ReadAllText(path); } catch (IOException) { return ""; } catch (UnauthorizedAccessException) { return ""; }
+        try
+        { return File.ReadAllText(path); }
+        catch (IOException) { return ""; }
+        catch (UnauthorizedAccessException) { return ""; }
     }
 }

@@ -14,9 +14,12 @@ public static class Lab
     {
         var info = new ProcessStartInfo(Script)
         {
-            RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RealData.RepositoryRoot,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = RealData.RepositoryRoot,
         };
-        foreach (var a in arguments) info.ArgumentList.Add(a);
+        foreach (var a in arguments)
+            info.ArgumentList.Add(a);
         info.Environment["EDGEAI_BOOKS"] = books;
         info.Environment.Remove("EDGEAI_WEIGHTS_DIR");
         info.Environment["EDGEAI_DATA_DIR"] = RealData.RequireFashionMnist();

@@ -23,13 +23,17 @@ public sealed class PolyglotKernel : IDisposable
                                "Microsoft.DotNet.Interactive.App.dll");
         var info = Processes.Info("dotnet", [dll, "stdio", "--working-dir", workingDirectory]);
         info.RedirectStandardInput = info.RedirectStandardOutput = info.RedirectStandardError = true;
-        foreach (var name in new[] { "JUPYTER_PATH", "RestoreAdditionalProjectSources", "EDGEAI_STATIC_DIR" }) info.Environment.Remove(name);
-        foreach (var (name, value) in environment) info.Environment[name] = value;
+        foreach (var name in new[] { "JUPYTER_PATH", "RestoreAdditionalProjectSources", "EDGEAI_STATIC_DIR" })
+            info.Environment.Remove(name);
+        foreach (var (name, value) in environment)
+            info.Environment[name] = value;
         process = Process.Start(info)!;
         process.OutputDataReceived += (_, e) =>
         {
-            if (e.Data is null) { events.Writer.TryComplete(); return; }
-            if (e.Data.StartsWith('{')) events.Writer.TryWrite(JsonNode.Parse(e.Data)!);
+            if (e.Data is null)
+            { events.Writer.TryComplete(); return; }
+            if (e.Data.StartsWith('{'))
+                events.Writer.TryWrite(JsonNode.Parse(e.Data)!);
         };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
@@ -55,13 +59,17 @@ public sealed class PolyglotKernel : IDisposable
         {
             // Events of the commands a cell's command spawns carry tokens of its own with a suffix (cell-1.3).
             var eventToken = (string?)e["command"]?["token"];
-            if (eventToken is null || !(eventToken == token || eventToken.StartsWith(token + "."))) continue;
+            if (eventToken is null || !(eventToken == token || eventToken.StartsWith(token + ".")))
+                continue;
             var type = (string)e["eventType"]!;
             if (type is "DisplayedValueProduced" or "DisplayedValueUpdated" or "ReturnValueProduced" or "StandardOutputValueProduced")
                 displays.Add(e["event"]!["formattedValues"]!.AsArray().ToDictionary(v => (string)v!["mimeType"]!, v => (string)v!["value"]!));
-            if (eventToken != token) continue;
-            if (type == "CommandSucceeded") return new Cell(true, null, displays);
-            if (type == "CommandFailed") return new Cell(false, (string?)e["event"]!["message"], displays);
+            if (eventToken != token)
+                continue;
+            if (type == "CommandSucceeded")
+                return new Cell(true, null, displays);
+            if (type == "CommandFailed")
+                return new Cell(false, (string?)e["event"]!["message"], displays);
         }
         throw new InvalidOperationException($"the kernel ended before answering: {code}");
     }
@@ -70,7 +78,8 @@ public sealed class PolyglotKernel : IDisposable
 
     public void Dispose()
     {
-        if (!process.HasExited) process.Kill(entireProcessTree: true);
+        if (!process.HasExited)
+            process.Kill(entireProcessTree: true);
         process.WaitForExit();
         process.Dispose();
     }
