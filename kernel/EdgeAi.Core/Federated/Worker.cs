@@ -86,6 +86,7 @@ public sealed class Worker
         var settings = record.Settings;
         var local = data.Select(indices);
         using var loaded = store.Load(global.Ref);
+        log($"node {node}: round {record.Round}: training {local.Count} images from {global.Ref}");
         var options = new TrainingOptions
         {
             Epochs = settings.LocalEpochs,
