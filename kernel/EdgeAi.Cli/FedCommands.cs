@@ -45,7 +45,7 @@ static class FedCommands
                 Strategy = parse.GetValue(Strategy)!,
                 Mu = parse.GetValue(Mu),
                 ServerLearningRate = parse.GetValue(ServerRate),
-                MinNodes = parse.GetValue(MinNodes) ?? DefaultMinNodes(nodes),
+                MinNodes = parse.GetValue(MinNodes) ?? FederationSettings.DefaultMinNodes(nodes),
                 RoundTimeoutSeconds = parse.GetValue(RoundTimeout),
                 Seed = parse.GetValue(Seed),
                 BatchSize = parse.GetValue(BatchSize),
@@ -53,9 +53,6 @@ static class FedCommands
             };
         }
     }
-
-    /// <summary>Half the nodes, rounded up: a round survives losing up to half of them at its deadline.</summary>
-    public static int DefaultMinNodes(int nodes) => Math.Max(1, (nodes + 1) / 2);
 
     static SettingsOptions Settings()
     {

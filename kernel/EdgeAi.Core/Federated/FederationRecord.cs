@@ -26,6 +26,10 @@ public sealed record FederationSettings
     public int BatchSize { get; init; } = 32;
     public double LearningRate { get; init; } = 1e-3;
 
+    /// <summary>The default of <see cref="MinNodes"/>: half the nodes, rounded up, so a round survives losing up to half of
+    /// them at its deadline.</summary>
+    public static int DefaultMinNodes(int nodes) => Math.Max(1, (nodes + 1) / 2);
+
     /// <summary>The partition, the strategy and every number checked; each bad value named with its range.</summary>
     public (Partition Partition, Strategy Strategy) Validate(int trainImages)
     {

@@ -59,6 +59,20 @@ public sealed class FaultTests : IDisposable
 
     RunningProcess Worker(int node) => Start($"worker {node}", "worker", "--node", $"{node}", "--timeout", "120");
 
+    /// <summary>A line <paramref name="process"/> prints; failing, the message has every process's last lines (a worker's
+    /// failure shows up as the aggregator's missing update).</summary>
+    async Task Line(RunningProcess process, string pattern, string what)
+    {
+        try
+        {
+            await process.WaitForLineAsync(new Regex(pattern), Long, what);
+        }
+        catch (Exception e)
+        {
+            throw new Xunit.Sdk.XunitException(e.Message + "\n" + string.Join("\n", processes.Where(p => p != process).Select(p => $"--- {p.Name}:\n{p.Tail(15)}")));
+        }
+    }
+
     static void Kill(RunningProcess process) => Processes.Run("kill", "-KILL", process.Id.ToString());
 
     static void ExitsZero(RunningProcess process)
@@ -83,9 +97,9 @@ public sealed class FaultTests : IDisposable
         Worker(0);
         Worker(1);
         var doomed = Worker(2);
-        await doomed.WaitForLineAsync(new Regex(@"round 0: training"), Long, "worker 2 to start round 0");
+        await Line(doomed, "round 0: training", "worker 2 to start round 0");
         Kill(doomed);
-        await aggregator.WaitForLineAsync(new Regex(@"round 1 of 3: fed@v2"), Long, "round 0 to close at its deadline without node 2");
+        await Line(aggregator, "round 1 of 3: fed@v2", "round 0 to close at its deadline without node 2");
         var back = Worker(2);
         ExitsZero(aggregator);
         ExitsZero(back);
@@ -104,7 +118,7 @@ public sealed class FaultTests : IDisposable
     {
         var aggregator = Aggregator(nodes: 2, rounds: 4, minNodes: 2, timeout: 60);
         var workers = new[] { Worker(0), Worker(1) };
-        await aggregator.WaitForLineAsync(new Regex(@"round 2: averaged 2 updates .*; publishing"), Long, "the aggregator to publish round 2");
+        await Line(aggregator, "round 2: averaged 2 updates .*; publishing", "the aggregator to publish round 2");
         Kill(aggregator);
         var resumed = Aggregator(nodes: 2, rounds: 4, minNodes: 2, timeout: 60);
         ExitsZero(resumed);
