@@ -59,8 +59,16 @@ static class FederatedBenchmark
         using var temp = new TempFolder();
         var settings = new FederationSettings
         {
-            Id = "", Nodes = Nodes, Rounds = rounds, LocalEpochs = 1, Partition = partition, Strategy = strategy, Mu = mu,
-            MinNodes = Nodes, Seed = Seed, RoundTimeoutSeconds = 600,
+            Id = "",
+            Nodes = Nodes,
+            Rounds = rounds,
+            LocalEpochs = 1,
+            Partition = partition,
+            Strategy = strategy,
+            Mu = mu,
+            MinNodes = Nodes,
+            Seed = Seed,
+            RoundTimeoutSeconds = 600,
         };
         var summaries = new List<RoundSummary>();
         var clock = Stopwatch.StartNew();

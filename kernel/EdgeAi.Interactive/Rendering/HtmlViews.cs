@@ -67,6 +67,8 @@ static class HtmlViews
             ("trained", $"{m.CreatedUtc:yyyy-MM-dd HH:mm:ss} UTC by {where}"),
             ("test accuracy", m.Metrics is null ? "—" : $"{m.Metrics.TestAccuracy:P2}"),
             ("training", m.Training is null ? "—" : $"{m.Training.Epochs} epochs, batch {m.Training.BatchSize}, learning rate {m.Training.LearningRate}, seed {m.Training.Seed?.ToString() ?? "none"}, {m.Training.Seconds:F1} s"),
+            ("federation", m.Federation is not { } f ? "—" : $"round {f.Round} of {f.Settings.Rounds}, {f.Settings.Nodes} nodes ({f.Settings.Partition}, {f.Settings.Strategy}), " +
+                (f.ParentVersion is { } parent ? $"made from v{parent} and the {f.Updates.Count} updates its manifest names" : "round 0's seeded model")),
             ("data", m.Dataset is null ? "—" : $"{m.Dataset.Name}: {m.Dataset.TrainImages:N0} training / {m.Dataset.TestImages:N0} test images"),
             ("weights", $"{m.WeightsFileName}, {m.WeightsBytes:N0} bytes, SHA-256 {m.WeightsSha256[..Math.Min(16, m.WeightsSha256.Length)]}… verified"),
             ("made with", origin.Tool),

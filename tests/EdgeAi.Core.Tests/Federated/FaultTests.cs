@@ -144,9 +144,18 @@ public sealed class FaultTests : IDisposable
         var folders = new RoundFolders(store, "fed", global!.Federation!.Settings.Id);
         UpdateManifest Claim(int node) => new()
         {
-            FederationId = global.Federation.Settings.Id, Round = 0, Node = node, BaseVersion = global.Version, Samples = 100,
-            WeightsSha256 = "", WeightsBytes = 0, LocalLoss = 1, LocalAccuracy = 0.5, Seconds = 1,
-            Origin = OriginInfo.Current(), CreatedUtc = DateTimeOffset.UtcNow,
+            FederationId = global.Federation.Settings.Id,
+            Round = 0,
+            Node = node,
+            BaseVersion = global.Version,
+            Samples = 100,
+            WeightsSha256 = "",
+            WeightsBytes = 0,
+            LocalLoss = 1,
+            LocalAccuracy = 0.5,
+            Seconds = 1,
+            Origin = OriginInfo.Current(),
+            CreatedUtc = DateTimeOffset.UtcNow,
         };
         string Publish(int seed, int node, Action<MnistMlp>? spoil = null, UpdateManifest? claim = null)
         {
