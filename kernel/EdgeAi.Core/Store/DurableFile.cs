@@ -16,13 +16,18 @@ static class DurableFile
     }
 
     /// <summary>Replaces <paramref name="path"/> atomically: readers see the old or the new content, never a mix.</summary>
-    public static void Replace(string path, ReadOnlySpan<byte> bytes)
+    public static void Replace(string path, ReadOnlySpan<byte> bytes) => Publish(path, bytes, overwrite: true);
+
+    /// <summary>Writes <paramref name="path"/> whole or not at all: a temp file beside it, fsynced, then renamed to it.
+    /// Without <paramref name="overwrite"/> the rename fails (IOException) if the path exists by then, as
+    /// .NET moves with link(2) and unlink(2) there, which never replace a file.</summary>
+    public static void Publish(string path, ReadOnlySpan<byte> bytes, bool overwrite)
     {
         var temp = Path.Combine(Path.GetDirectoryName(path)!, $"{Leftovers.TempPrefix}{Leftovers.Tag()}.tmp");
         try
         {
             WriteNew(temp, bytes);
-            File.Move(temp, path, overwrite: true);
+            File.Move(temp, path, overwrite);
         }
         finally
         {
