@@ -18,21 +18,52 @@ static class DurableFile
     /// <summary>Replaces <paramref name="path"/> atomically: readers see the old or the new content, never a mix.</summary>
     public static void Replace(string path, ReadOnlySpan<byte> bytes) => Publish(path, bytes, overwrite: true);
 
-    /// <summary>Writes <paramref name="path"/> whole or not at all: a temp file beside it, fsynced, then renamed to it.
-    /// Without <paramref name="overwrite"/> the rename fails (IOException) if the path exists by then, as
-    /// .NET moves with link(2) and unlink(2) there, which never replace a file.</summary>
+    /// <summary>Writes <paramref name="path"/> whole or not at all: a temp file beside it, fsynced, then given its name.
+    /// Without <paramref name="overwrite"/> an existing file is never replaced, not even one made a moment before
+    /// (IOException).</summary>
     public static void Publish(string path, ReadOnlySpan<byte> bytes, bool overwrite)
     {
         var temp = Path.Combine(Path.GetDirectoryName(path)!, $"{Leftovers.TempPrefix}{Leftovers.Tag()}.tmp");
         try
         {
             WriteNew(temp, bytes);
-            File.Move(temp, path, overwrite);
+            if (overwrite)
+                File.Move(temp, path, overwrite: true);
+            else
+                LinkNew(temp, path);
         }
         finally
         {
             File.Delete(temp);
         }
+    }
+
+    /// <summary>Gives <paramref name="temp"/> the name <paramref name="path"/> only if that name is free. .NET's
+    /// File.Move without overwrite checks, then calls rename(2), which replaces a file made in between; link(2) fails
+    /// with EEXIST instead. Where a file system has no hard links (some FUSE mounts), or off Linux, the check-and-move
+    /// is what remains.</summary>
+    static void LinkNew(string temp, string path)
+    {
+        const int EPERM = 1, EEXIST = 17, EMLINK = 31, EOPNOTSUPP = 95;
+        if (!OperatingSystem.IsLinux())
+        {
+            File.Move(temp, path, overwrite: false);
+            return;
+        }
+        if (Native.link(temp, path) == 0)
+            return;   // the temp name is removed by the caller
+        var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+        if (errno is EPERM or EMLINK or EOPNOTSUPP)
+            File.Move(temp, path, overwrite: false);
+        else
+            throw new IOException(errno == EEXIST ? $"{path} exists"
+                                  : $"{System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)}: '{path}'", errno);
+    }
+
+    static class Native
+    {
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        public static extern int link(string oldPath, string newPath);
     }
 }
 

@@ -44,6 +44,28 @@ public sealed class FailedExportTests : IDisposable
     }
 
     [Fact]
+    public void Exports_racing_for_one_name_give_it_to_one_and_tell_the_others()
+    {
+        var path = Path.Combine(folder, "model.onnx");
+        var outcomes = Enumerable.Range(0, 8).AsParallel().WithDegreeOfParallelism(8).Select(i =>
+        {
+            try
+            {
+                return ModelExport.Export(store, ModelRef.Parse($"mnist-mlp@{1 + i % 2}"), path).Source.Version.ToString();
+            }
+            catch (EdgeAiException e)
+            {
+                return e.Message;
+            }
+        }).ToList();
+        var winner = Assert.Single(outcomes, o => o is "1" or "2");
+        Assert.All(outcomes.Where(o => o != winner), o => Assert.Contains($"--out {path} exists; pass --force", o));
+        using var session = new InferenceSession(path);
+        Assert.Equal(winner, session.ModelMetadata.CustomMetadataMap[OnnxGraph.VersionKey]);
+        Assert.Equal(["model.onnx"], Directory.GetFileSystemEntries(folder).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public void A_missing_model_or_version_is_named_and_nothing_is_written()
     {
         var e = Assert.Throws<EdgeAiException>(() => ModelExport.Export(store, ModelRef.Parse("nosuch"), Path.Combine(folder, "a.onnx")));
