@@ -29,6 +29,7 @@ public static class OnnxGraph
     /// <summary>The ModelProto bytes for <paramref name="model"/>, whose weights are those of <paramref name="source"/>.</summary>
     public static byte[] Build(MnistMlp model, ModelManifest source)
     {
+        using var scope = torch.NewDisposeScope();   // the float copies of the weights; the model's own are untouched
         var weights = model.state_dict();
         var graph = new ProtoMessage().String(2, MnistMlp.ArchitectureName);
         // ONNX wants initializers in a graph's input list no more (IR version 4 on), so only the pixels are inputs.
@@ -93,7 +94,7 @@ public static class OnnxGraph
 
     static ProtoMessage Initializer(string name, long[] shape, torch.Tensor tensor)
     {
-        using var values = tensor.detach().cpu().contiguous().to_type(torch.ScalarType.Float32);
+        var values = tensor.detach().cpu().contiguous().to_type(torch.ScalarType.Float32);
         var floats = values.data<float>().ToArray();
         if (floats.Length != shape.Aggregate(1L, (a, b) => a * b))
             throw new EdgeAiException($"Tensor {name} has {floats.Length} values, its shape [{string.Join(", ", shape)}] needs {shape.Aggregate(1L, (a, b) => a * b)}.");

@@ -29,13 +29,6 @@ sealed class ProtoMessage
         return this;
     }
 
-    public ProtoMessage Float(int field, float value)
-    {
-        output.WriteTag(field, WireFormat.WireType.Fixed32);
-        output.WriteFloat(value);
-        return this;
-    }
-
     public ProtoMessage String(int field, string value)
     {
         output.WriteTag(field, WireFormat.WireType.LengthDelimited);

@@ -2,8 +2,8 @@ namespace EdgeAi.Core.Store;
 
 /// <summary>
 /// File writes that are safe on NFS and FUSE clients: only whole new files, flushed to stable storage,
-/// then published with rename(2), which is atomic on one server. No locks, appends or read-write opens:
-/// NFS and FUSE clients differ on all three.
+/// then published with rename(2), or link(2) where an existing file must be kept, both atomic on one server.
+/// No locks, appends or read-write opens: NFS and FUSE clients differ on all three.
 /// </summary>
 static class DurableFile
 {
