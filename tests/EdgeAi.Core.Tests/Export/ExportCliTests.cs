@@ -54,6 +54,30 @@ public sealed class ExportCliTests : IDisposable
         Assert.Empty(Directory.GetFileSystemEntries(folder));
     }
 
+    /// <summary>Root writes through permissions, so the folder is a read-only mount of its own (CI runs as root).</summary>
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void An_out_folder_that_cannot_be_written_is_named_with_exit_2_and_no_file()
+    {
+        if (Files.FileStatus.Me.User != 0)
+            Assert.Skip("a read-only mount of its own needs root (CI runs as root)");
+        Processes.Run("mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", folder);
+        try
+        {
+            var path = Path.Combine(folder, "m.onnx");
+            var (exit, output) = Run("export", "--out", path, "--store", store);
+            Assert.Equal(2, exit);
+            Assert.Contains($"error: Cannot write --out {path}: ", output);
+            Assert.Contains("Nothing was written; choose a folder you can write to.", output);
+            Assert.DoesNotContain("   at ", output);
+            Assert.Empty(Directory.GetFileSystemEntries(folder));
+        }
+        finally
+        {
+            Processes.Run("umount", folder);
+        }
+    }
+
     [Fact]
     public void An_existing_file_is_left_as_it_is_unless_force_is_given()
     {

@@ -68,6 +68,21 @@ public sealed class MnistExportMagicTests
     }
 
     [Fact]
+    public async Task Completions_offer_the_formats_and_the_stored_versions()
+    {
+        await using var session = await KernelSession.StartAsync();
+        Assert.True((await session.RunAsync("#!mnist-train --epochs 1 --seed 1")).Succeeded);
+        Assert.Contains(await CompleteAsync(session, "#!mnist-export --format "), c => c.Contains("onnx"));
+        Assert.Contains(await CompleteAsync(session, "#!mnist-export "), c => c.Contains("mnist-mlp@v1"));
+    }
+
+    static async Task<IReadOnlyList<string>> CompleteAsync(KernelSession session, string code)
+    {
+        var result = await session.Kernel.SendAsync(new Microsoft.DotNet.Interactive.Commands.RequestCompletions(code, new Microsoft.DotNet.Interactive.LinePosition(0, code.Length)));
+        return result.Events.OfType<Microsoft.DotNet.Interactive.Events.CompletionsProduced>().SelectMany(c => c.Completions).Select(c => c.InsertText ?? c.DisplayText).ToList();
+    }
+
+    [Fact]
     public async Task Force_replaces_an_existing_file_with_the_named_version()
     {
         await using var session = await KernelSession.StartAsync();
