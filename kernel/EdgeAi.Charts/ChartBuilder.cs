@@ -40,6 +40,14 @@ public static class ChartBuilder
         return Outputs(chart, new Labels(title, "epoch", "value"), ChartPictures.Lines(epochs, [("loss", loss), ("accuracy", accuracy)], new Labels(title, "epoch", "value")));
     }
 
+    /// <summary>A federation's global test accuracy after each round.</summary>
+    public static string[] RoundAccuracy(int[] rounds, double[] accuracy, string title)
+    {
+        var chart = Chart.Line<int, double, string>(x: rounds, y: accuracy, Name: "global test accuracy", ShowMarkers: true);
+        var labels = new Labels(title, "round", "test accuracy");
+        return Outputs(chart, labels, ChartPictures.Lines(rounds, [("global test accuracy", accuracy)], labels));
+    }
+
     /// <summary>Confusion matrix as a heatmap: rows true labels, columns predicted labels.</summary>
     public static string[] ConfusionHeatmap(long[][] counts, string title)
     {

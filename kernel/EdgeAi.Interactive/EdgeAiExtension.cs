@@ -17,6 +17,7 @@ public sealed class EdgeAiExtension : IKernelExtension
         MnistPredictMagic.Register(target);
         MnistWeightsMagic.Register(target);
         MnistExportMagic.Register(target);
+        FedTrainMagic.Register(target);
         ClusterMagic.Register(target);
         Formatter.Register<ChartOutput>((chart, writer) => writer.Write(chart.Html), "text/html");
         Formatter.Register<ChartOutput>((chart, writer) => writer.Write(chart.PlotlyJson), ChartOutput.PlotlyMimeType);

@@ -1,4 +1,4 @@
-// ./lab bench [--data DIR] [--threads N] [--repetitions N]
+// ./lab bench [--data DIR] [--threads N] [--repetitions N]; ./lab bench --federated [--data DIR] (FederatedBenchmark.cs)
 // Trains 3 epochs on the 60k Fashion-MNIST images at batch 128 and 32 with our core and with Debian's PyTorch
 // at its best on this machine (PeerBlas), interleaved, each run in a process of its own; prints medians, ranges,
 // the share of the measured single-core FP32 peak (FmaPeak), the ratios, and whether each performance target is
@@ -20,6 +20,8 @@ var self = typeof(Program).Assembly.Location;
 
 switch (args.FirstOrDefault())
 {
+    case "--federated":   // ./lab bench --federated: federations against centralised training (docs/federated.md)
+        return await FederatedBenchmark.RunAsync(data);
     case "--one-core-run":   // child: one training run of our core
         {
             var batch = int.Parse(args[1]);

@@ -30,4 +30,16 @@ public sealed class FileBasedAppTests : IDisposable
         Assert.Contains("loaded mnist-mlp@v1", predicted);
         Assert.Equal(8, predicted.Split('\n').Count(l => l.StartsWith("x_test[")));
     }
+
+    [Fact]
+    public void FederatedScriptRunsThreeFederationsThroughTheStore()
+    {
+        var output = Run("federated.cs", "2");
+        foreach (var name in new[] { "fed-iid", "fed-dirichlet", "fed-prox" })
+        {
+            Assert.Contains($"{name} round 2/2: test accuracy", output);
+            Assert.Contains($"saved {name}@v3", output);
+        }
+        Assert.True(Directory.Exists(temp.Combine("books", "fed-iid", "federation")));
+    }
 }

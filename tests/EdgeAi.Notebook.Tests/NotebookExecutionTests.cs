@@ -4,7 +4,7 @@ using EdgeAi.Notebook.Tests.Support;
 
 namespace EdgeAi.Notebook.Tests;
 
-/// <summary>The report's two notebooks (and the cluster one) executed in the real kernel.</summary>
+/// <summary>The report's two notebooks (and the cluster and federated ones) executed in the real kernel.</summary>
 public sealed class NotebookExecutionTests(ExecutedNotebooks executed)
 {
     static double Percent(string html, string pattern) =>
@@ -36,8 +36,8 @@ public sealed class NotebookExecutionTests(ExecutedNotebooks executed)
         const string check = "import sys, nbformat; from nbformat.sign import NotebookNotary\n" +
                              "notary = NotebookNotary(data_dir=sys.argv[1])\n" +
                              "print(*(notary.check_signature(nbformat.read(p, 4)) for p in sys.argv[2:]))";
-        var copies = new[] { "mnist_training.ipynb", "mnist_prediction.ipynb", "cluster.ipynb" }.Select(n => Path.Combine(executed.Output, n)).ToArray();
-        Assert.Equal("True True True", Processes.Run(Processes.Python, ["-c", check, notary, .. copies]).Trim());
+        var copies = new[] { "mnist_training.ipynb", "mnist_prediction.ipynb", "cluster.ipynb", "federated.ipynb" }.Select(n => Path.Combine(executed.Output, n)).ToArray();
+        Assert.Equal("True True True True", Processes.Run(Processes.Python, ["-c", check, notary, .. copies]).Trim());
 
         // A copy whose outputs were changed after signing is not trusted: the signature covers the content.
         using var temp = new TempDirectory();
@@ -77,10 +77,32 @@ public sealed class NotebookExecutionTests(ExecutedNotebooks executed)
     }
 
     [Fact]
+    public void FederatedNotebookTrainsThreeFederationsAndShowsWhatEachAveraged()
+    {
+        var nb = executed.Open("federated.ipynb");
+        const string fed = "#!fed-train --nodes 4 --rounds 3 --local-epochs 1 --partition";
+        foreach (var (name, cell) in new[] { ("fed-iid", $"{fed} iid"), ("fed-dirichlet", $"{fed} dirichlet:0.5 --seed"), ("fed-prox", $"{fed} dirichlet:0.5 --strategy fedprox") })
+        {
+            var html = ExecutedNotebook.Outputs(nb.CodeCell(cell), "text/html");
+            Assert.Contains(html, h => h.Contains("round 3/3 done"));
+            Assert.Contains(html, h => h.Contains("class=\"edgeai-chart\""));
+            var saved = Assert.Single(html, h => h.Contains($"Saved the global model as <b>{name}@v4</b>"));
+            // Three IID rounds of one local epoch are three passes over the data, as the report's three epochs.
+            Assert.True(Percent(saved, @"test accuracy <b>([\d.]+) %") >= (name == "fed-iid" ? 0.83 : 0.70), saved);
+        }
+        var listing = string.Concat(ExecutedNotebook.Outputs(nb.CodeCell("var store = EdgeAi.Interactive.Mnist.Store;"), "text/plain"));
+        Assert.Equal(12, Regex.Matches(listing, @"node \d: +[\d,]+ images").Count);   // three models, four updates each
+        Assert.Contains("fed-prox@v4: test accuracy", listing);
+        var load = Assert.Single(ExecutedNotebook.Outputs(nb.CodeCell("#!mnist-load fed-iid"), "text/html"));
+        Assert.Contains("fed-iid@v4", load);
+        Assert.Contains("test accuracy", Assert.Single(ExecutedNotebook.Outputs(nb.CodeCell("#!mnist-eval"), "text/html"), h => h.Contains("fed-iid@v4")));
+    }
+
+    [Fact]
     public void ExecutedCopiesKeepTheNotebooksNames()
     {
         _ = executed.Open("mnist_training.ipynb");
-        Assert.Equal(["cluster.ipynb", "mnist_prediction.ipynb", "mnist_training.ipynb"],
+        Assert.Equal(["cluster.ipynb", "federated.ipynb", "mnist_prediction.ipynb", "mnist_training.ipynb"],
                      Directory.GetFiles(executed.Output).Select(Path.GetFileName).Order());
     }
 }

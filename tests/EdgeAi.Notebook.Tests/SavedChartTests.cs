@@ -10,8 +10,9 @@ namespace EdgeAi.Notebook.Tests;
 /// </summary>
 public sealed class SavedChartTests(ExecutedNotebooks executed)
 {
-    // The notebooks and their charts: training curves; confusion matrix and probabilities; train vs load.
-    static readonly (string Name, int Charts)[] Charts = [("mnist_training.ipynb", 1), ("mnist_prediction.ipynb", 2), ("cluster.ipynb", 1)];
+    // The notebooks and their charts: training curves; confusion matrix and probabilities; train vs load; three
+    // federations' accuracy per round and the confusion matrix of one.
+    static readonly (string Name, int Charts)[] Charts = [("mnist_training.ipynb", 1), ("mnist_prediction.ipynb", 2), ("cluster.ipynb", 1), ("federated.ipynb", 4)];
     public static TheoryData<string, int> Notebooks() => new(Charts);
 
     [Fact]

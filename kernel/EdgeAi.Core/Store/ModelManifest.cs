@@ -23,6 +23,8 @@ public sealed record ModelManifest
     public DatasetInfo? Dataset { get; init; }
     public TrainingInfo? Training { get; init; }
     public MetricsInfo? Metrics { get; init; }
+    /// <summary>For a federation's global model: its round, parent and the updates it averaged.</summary>
+    public Federated.FederationRecord? Federation { get; init; }
     public required OriginInfo Origin { get; init; }
     public required DateTimeOffset CreatedUtc { get; init; }
 
@@ -41,7 +43,8 @@ internal sealed partial class ManifestJson : JsonSerializerContext;
 
 /// <summary>How a model was made, as its trainer knows it; <see cref="WeightStore.Save"/> adds the rest (name,
 /// version, tensors, checksum, origin, time) and returns the stored <see cref="ModelManifest"/>.</summary>
-public sealed record Provenance(DatasetInfo? Dataset = null, TrainingInfo? Training = null, MetricsInfo? Metrics = null);
+public sealed record Provenance(DatasetInfo? Dataset = null, TrainingInfo? Training = null, MetricsInfo? Metrics = null,
+                                Federated.FederationRecord? Federation = null);
 
 public sealed record TensorEntry(string Name, long[] Shape, string Dtype);
 

@@ -37,6 +37,7 @@ public sealed partial class WeightStore
                     Dataset = provenance?.Dataset,
                     Training = provenance?.Training,
                     Metrics = provenance?.Metrics,
+                    Federation = provenance?.Federation,
                     Origin = OriginInfo.Current(),
                     CreatedUtc = DateTimeOffset.UtcNow,
                 };

@@ -55,6 +55,19 @@ public sealed partial class WeightStore
         return new LoadedModel(model, manifest, clock.Elapsed.TotalSeconds);
     }
 
+    /// <summary>The manifest <c>latest</c> names, or null while <paramref name="name"/> has no version; a damaged store is an error.</summary>
+    public ModelManifest? FindLatest(string name)
+    {
+        try
+        {
+            return ReadManifest(new ModelRef(name, null)).Manifest;
+        }
+        catch (EdgeAiException) when (!List(name).Any())
+        {
+            return null;
+        }
+    }
+
     /// <summary>The manifest of a version and its directory, with the format and architecture checked.</summary>
     public (ModelManifest Manifest, string Directory) ReadManifest(ModelRef reference)
     {

@@ -23,12 +23,7 @@ public static class Trainer
         var model = new MnistMlp(options.Seed);
         try
         {
-            // Our workers split each batch (ParallelStep); libtorch's own threads would split each small product
-            // again and only contend with them.
-            torch.set_num_threads(1);
-            using var shuffle = options.Seed is { } s ? new Generator((ulong)s) : null;
-            var epochs = Run(model, train, options, shuffle, progress, cancel, out var seconds);
-            return new TrainingResult(model, epochs, seconds);
+            return Continue(model, train, options, progress: progress, cancel: cancel);
         }
         catch
         {
@@ -37,12 +32,33 @@ public static class Trainer
         }
     }
 
+    /// <summary>
+    /// Trains <paramref name="model"/> further, in place, with a fresh Adam (as a federated node does each round from
+    /// the global model). With <paramref name="proximalMu"/> above 0, FedProx's proximal term holds the weights near
+    /// the ones <paramref name="model"/> started with.
+    /// </summary>
+    public static TrainingResult Continue(MnistMlp model, MnistSplit train, TrainingOptions options, double proximalMu = 0,
+                                          Action<TrainingProgress>? progress = null, CancellationToken cancel = default)
+    {
+        options.Validate(train.Count);
+        // Our workers split each batch (ParallelStep); libtorch's own threads would split each small product
+        // again and only contend with them.
+        torch.set_num_threads(1);
+        using var shuffle = options.Seed is { } s ? new Generator((ulong)s) : null;
+        var start = proximalMu > 0 ? Federated.FlatWeights.Of(model) : null;
+        var epochs = Run(model, train, options, shuffle, start, proximalMu, progress, cancel, out var seconds);
+        return new TrainingResult(model, epochs, seconds);
+    }
+
     static List<EpochMetrics> Run(MnistMlp model, MnistSplit train, TrainingOptions options, Generator? shuffle,
+                                  float[]? anchor, double proximalMu,
                                   Action<TrainingProgress>? progress, CancellationToken cancel, out double seconds)
     {
         var n = train.Count;
         var batches = (n + options.BatchSize - 1) / options.BatchSize;
         using var optimizer = new FlatAdam(model, options.LearningRate);
+        if (anchor is not null)
+            optimizer.AddProximalTerm(anchor, proximalMu);
         using ITrainingStep step = options.Threads > 1
             ? new ParallelStep(model, optimizer, options.BatchSize, options.Threads)
             : new SerialStep(model, optimizer, options.BatchSize);

@@ -24,7 +24,7 @@ static class HtmlViews
 
     public static IHtmlContent Loaded(string store, string data, string? chartsNote) =>
         div(code("EdgeAi.Interactive"), " loaded: ", code("#!mnist-train"), ", ", code("#!mnist-load"), ", ", code("#!mnist-eval"), ", ",
-            code("#!mnist-predict"), ", ", code("#!mnist-weights"), ", ", code("#!mnist-export"), ", ", code("#!cluster"), " (each takes ", code("--help"), "). ",
+            code("#!mnist-predict"), ", ", code("#!mnist-weights"), ", ", code("#!mnist-export"), ", ", code("#!fed-train"), ", ", code("#!cluster"), " (each takes ", code("--help"), "). ",
             "Store ", code(store), ", data ", data, ". Try ", code("#!mnist-train --epochs 1"), ".",
             chartsNote is null ? "" : div(i("Note: ", chartsNote)));
 
@@ -38,6 +38,24 @@ static class HtmlViews
     public static IHtmlContent Saved(ModelManifest m, string store, double accuracy, double seconds) =>
         div("Saved ", b(m.Ref.ToString()), " to ", code(store), ": test accuracy ", b(accuracy.ToString("P2", CultureInfo.CurrentCulture)),
             ", trained in ", b($"{seconds:F1} s"), ". In C#: ", code("EdgeAi.Interactive.Mnist.Model"), ".");
+
+    /// <summary>A federation's live view: one row per closed round (global test accuracy, who took part with how many
+    /// images and what local accuracy, what was refused, how long it took).</summary>
+    public static IHtmlContent Federation(Core.Federated.FederationSettings s, Core.Data.MnistDataset data, IReadOnlyList<Core.Federated.RoundSummary> rounds) =>
+        div($"Federation of {s.Nodes} nodes on {data.Train.Count:N0} {data.Name} images, partition {s.Partition}, strategy {s.Strategy}" +
+            (s.Mu > 0 ? $" (mu {s.Mu})" : "") + $": {s.Rounds} rounds of {s.LocalEpochs} local epoch(s); round {rounds.Count}/{s.Rounds} done.",
+            progress[max: s.Rounds, value: rounds.Count](),
+            table(tr(th("round"), th("global test accuracy"), th("nodes (images, local accuracy)"), th("refused"), th("seconds"), th("overhead")),
+                  rounds.Select(r => tr(td(r.Round.ToString(CultureInfo.InvariantCulture)), td(r.TestAccuracy.ToString("P2", CultureInfo.CurrentCulture)),
+                      td(string.Join(", ", r.Nodes.Select(n => $"{n.Node}: {n.Samples:N0}, {n.LocalAccuracy:P1}"))),
+                      td(r.Refused.Count == 0 ? "—" : string.Join("; ", r.Refused.Select(x => x.Reason))),
+                      td(r.RoundSeconds.ToString("F1", CultureInfo.CurrentCulture)),
+                      td(double.IsNaN(r.OverheadShare) ? "—" : r.OverheadShare.ToString("P0", CultureInfo.CurrentCulture))))));
+
+    public static IHtmlContent FederatedSaved(ModelManifest m, string store) =>
+        div("Saved the global model as ", b(m.Ref.ToString()), " to ", code(store), ": test accuracy ",
+            b(m.Metrics?.TestAccuracy.ToString("P2", CultureInfo.CurrentCulture) ?? "—"), $" after {m.Federation?.Round} rounds; loaded for the next cells. ",
+            "Any node loads it with ", code($"#!mnist-load {m.Ref}"), "; its manifest names every update it averaged.");
 
     public static IHtmlContent Manifest(ModelManifest m, string headline)
     {

@@ -16,6 +16,8 @@ static class IsolatedCharts
     public static string PlotlyJs() => Call<string>("PlotlyJs");
     public static ChartOutput TrainingCurves(int[] epochs, double[] loss, double[] accuracy, string title) =>
         Chart("TrainingCurves", epochs, loss, accuracy, title);
+    public static ChartOutput FederatedAccuracy(int[] rounds, double[] accuracy, string title) =>
+        Chart("RoundAccuracy", rounds, accuracy, title);
     public static ChartOutput Confusion(long[][] counts, string title) => Chart("ConfusionHeatmap", counts, title);
     public static ChartOutput Probabilities(string[] names, double[][] probabilities, string title) =>
         Chart("Probabilities", names, probabilities, title);

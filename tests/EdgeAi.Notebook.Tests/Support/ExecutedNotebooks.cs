@@ -4,8 +4,8 @@
 namespace EdgeAi.Notebook.Tests.Support;
 
 /// <summary>
-/// The three notebooks executed once by `./lab exec` against Fashion-MNIST and one fresh store: training in
-/// one kernel, then prediction and cluster each in a kernel of their own, as on two replicas.
+/// The four notebooks executed once by `./lab exec` against Fashion-MNIST and one fresh store: training in
+/// one kernel, then prediction, cluster and federated each in a kernel of their own, as on other replicas.
 /// </summary>
 public sealed class ExecutedNotebooks : IDisposable
 {
@@ -18,7 +18,7 @@ public sealed class ExecutedNotebooks : IDisposable
         Store = Lab.Store(Books);
         Output = temp.Combine("executed");
         run = new(() => Lab.Run(Books, "exec", "notebooks/mnist_training.ipynb", "notebooks/mnist_prediction.ipynb",
-                                "notebooks/cluster.ipynb", "--out", Output));
+                                "notebooks/cluster.ipynb", "notebooks/federated.ipynb", "--out", Output));
     }
 
     public string Books { get; }

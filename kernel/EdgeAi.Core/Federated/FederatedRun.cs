@@ -1,0 +1,44 @@
+using EdgeAi.Core.Data;
+using EdgeAi.Core.Store;
+
+namespace EdgeAi.Core.Federated;
+
+/// <summary>
+/// A whole federation in this process: the aggregator and one <see cref="Worker"/> per node, each on a thread of its
+/// own, meeting only in the store's folder as separate machines would. For a lab exercise, the CLI's <c>fed run</c>
+/// and the notebook; on a cluster the same classes run as separate processes (<c>fed worker</c>, <c>fed aggregate</c>).
+/// </summary>
+public static class FederatedRun
+{
+    public static async Task<ModelManifest> RunAsync(WeightStore store, string name, MnistDataset dataset, FederationSettings settings,
+                                                     Action<RoundSummary>? roundClosed = null, Action<string>? log = null,
+                                                     CancellationToken cancel = default)
+    {
+        settings.Validate(dataset.Train.Count);
+        // Every node's part is checked before anything is published: a partition that leaves a node without data fails here.
+        var partition = Partition.Parse(settings.Partition);
+        for (var node = 0; node < settings.Nodes; node++)
+            partition.Indices(dataset.Train.Labels, node, settings.Nodes, settings.Seed);
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+        var aggregator = Task.Run(() => new Aggregator(store, name, dataset, log).RunAsync(settings, roundClosed, stop.Token), stop.Token);
+        var workers = Enumerable.Range(0, settings.Nodes)
+            .Select(node => Task.Run(() => new Worker(store, name, node, dataset.Train, log)
+                .RunAsync(TimeSpan.FromSeconds(Math.Max(60, settings.RoundTimeoutSeconds)), stop.Token), stop.Token))
+            .ToList();
+        try
+        {
+            var final = await aggregator;
+            await Task.WhenAll(workers);
+            return final;
+        }
+        catch
+        {
+            await stop.CancelAsync();
+            try
+            { await Task.WhenAll([.. workers, aggregator]); }
+            catch (Exception) { }   // the first failure is the one reported
+            throw;
+        }
+    }
+}
