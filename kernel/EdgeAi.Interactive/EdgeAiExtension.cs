@@ -16,6 +16,7 @@ public sealed class EdgeAiExtension : IKernelExtension
         MnistEvalMagic.Register(target);
         MnistPredictMagic.Register(target);
         MnistWeightsMagic.Register(target);
+        MnistExportMagic.Register(target);
         FedTrainMagic.Register(target);
         ClusterMagic.Register(target);
         Formatter.Register<ChartOutput>((chart, writer) => writer.Write(chart.Html), "text/html");

@@ -2,8 +2,8 @@ namespace EdgeAi.Core.Store;
 
 /// <summary>
 /// File writes that are safe on NFS and FUSE clients: only whole new files, flushed to stable storage,
-/// then published with rename(2), which is atomic on one server. No locks, appends or read-write opens:
-/// NFS and FUSE clients differ on all three.
+/// then published with rename(2), or link(2) where an existing file must be kept, both atomic on one server.
+/// No locks, appends or read-write opens: NFS and FUSE clients differ on all three.
 /// </summary>
 static class DurableFile
 {
@@ -16,18 +16,54 @@ static class DurableFile
     }
 
     /// <summary>Replaces <paramref name="path"/> atomically: readers see the old or the new content, never a mix.</summary>
-    public static void Replace(string path, ReadOnlySpan<byte> bytes)
+    public static void Replace(string path, ReadOnlySpan<byte> bytes) => Publish(path, bytes, overwrite: true);
+
+    /// <summary>Writes <paramref name="path"/> whole or not at all: a temp file beside it, fsynced, then given its name.
+    /// Without <paramref name="overwrite"/> an existing file is never replaced, not even one made a moment before
+    /// (IOException).</summary>
+    public static void Publish(string path, ReadOnlySpan<byte> bytes, bool overwrite)
     {
         var temp = Path.Combine(Path.GetDirectoryName(path)!, $"{Leftovers.TempPrefix}{Leftovers.Tag()}.tmp");
         try
         {
             WriteNew(temp, bytes);
-            File.Move(temp, path, overwrite: true);
+            if (overwrite)
+                File.Move(temp, path, overwrite: true);
+            else
+                LinkNew(temp, path);
         }
         finally
         {
             File.Delete(temp);
         }
+    }
+
+    /// <summary>Gives <paramref name="temp"/> the name <paramref name="path"/> only if that name is free. .NET's
+    /// File.Move without overwrite checks, then calls rename(2), which replaces a file made in between; link(2) fails
+    /// with EEXIST instead. Where a file system has no hard links (some FUSE mounts), or off Linux, the check-and-move
+    /// is what remains.</summary>
+    static void LinkNew(string temp, string path)
+    {
+        const int EPERM = 1, EEXIST = 17, EMLINK = 31, EOPNOTSUPP = 95;
+        if (!OperatingSystem.IsLinux())
+        {
+            File.Move(temp, path, overwrite: false);
+            return;
+        }
+        if (Native.link(temp, path) == 0)
+            return;   // the temp name is removed by the caller
+        var errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+        if (errno is EPERM or EMLINK or EOPNOTSUPP)
+            File.Move(temp, path, overwrite: false);
+        else
+            throw new IOException(errno == EEXIST ? $"{path} exists"
+                                  : $"{System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(errno)}: '{path}'", errno);
+    }
+
+    static class Native
+    {
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        public static extern int link(string oldPath, string newPath);
     }
 }
 

@@ -24,7 +24,7 @@ static class HtmlViews
 
     public static IHtmlContent Loaded(string store, string data, string? chartsNote) =>
         div(code("EdgeAi.Interactive"), " loaded: ", code("#!mnist-train"), ", ", code("#!mnist-load"), ", ", code("#!mnist-eval"), ", ",
-            code("#!mnist-predict"), ", ", code("#!mnist-weights"), ", ", code("#!fed-train"), ", ", code("#!cluster"), " (each takes ", code("--help"), "). ",
+            code("#!mnist-predict"), ", ", code("#!mnist-weights"), ", ", code("#!mnist-export"), ", ", code("#!fed-train"), ", ", code("#!cluster"), " (each takes ", code("--help"), "). ",
             "Store ", code(store), ", data ", data, ". Try ", code("#!mnist-train --epochs 1"), ".",
             chartsNote is null ? "" : div(i("Note: ", chartsNote)));
 
@@ -86,6 +86,10 @@ static class HtmlViews
             figure[style: "margin:0;text-align:center"](
                 img[src: d.ImageDataUri, alt: d.Alt, width: 84, height: 84, style: "image-rendering: pixelated; border: 1px solid #ccc"](),
                 _.figcaption(d.Caption, b(d.Label), d.Verdict))));
+
+    public static IHtmlContent Exported(Core.Export.ExportResult r) =>
+        div("Exported ", b(r.Source.Ref.ToString()), " to ", code(r.Path), $": {r.Bytes:N0} bytes, ONNX opset {r.Opset}, weights SHA-256 ",
+            code(r.Source.WeightsSha256), ".");
 
     public static IHtmlContent NoTrainedVersions() => div("No trained versions in the store yet: run ", code("#!mnist-train"), " first.");
 

@@ -11,7 +11,7 @@ public sealed class ExtensionLoadTests
         await using var session = await KernelSession.StartAsync();
         var html = session.LoadEvents.OfType<DisplayEvent>().SelectMany(e => e.FormattedValues).Select(v => v.Value).ToList();
         var hint = Assert.Single(html, h => h.Contains("EdgeAi.Interactive</code> loaded"));
-        foreach (var magic in new[] { "#!mnist-train", "#!mnist-load", "#!mnist-eval", "#!mnist-predict", "#!mnist-weights", "#!fed-train", "#!cluster" })
+        foreach (var magic in new[] { "#!mnist-train", "#!mnist-load", "#!mnist-eval", "#!mnist-predict", "#!mnist-weights", "#!mnist-export", "#!fed-train", "#!cluster" })
             Assert.Contains(magic, hint);
         Assert.Contains(session.Store, hint);
         Assert.Contains("Try <code>#!mnist-train", hint);
@@ -58,6 +58,7 @@ public sealed class ExtensionLoadTests
     [InlineData("#!mnist-eval", "--data")]
     [InlineData("#!mnist-predict", "--count")]
     [InlineData("#!mnist-weights", "--help")]
+    [InlineData("#!mnist-export", "--out")]
     [InlineData("#!fed-train", "--partition")]
     [InlineData("#!cluster", "--help")]
     public async Task EveryMagicExplainsItselfWithHelp(string magic, string option)
