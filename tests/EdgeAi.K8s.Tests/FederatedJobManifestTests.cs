@@ -54,7 +54,7 @@ public sealed class FederatedJobManifestTests
     }
 
     [Fact]
-    public void Bad_usage_is_not_retried_and_an_evicted_pod_does_not_count()
+    public void A_named_error_is_not_retried_and_an_evicted_pod_does_not_count()
     {
         foreach (var (job, action) in new[] { (Workers, "FailIndex"), (Aggregator, "FailJob") })
         {
@@ -62,7 +62,7 @@ public sealed class FederatedJobManifestTests
             var usage = rules.Single(r => r.OnExitCodes is not null);
             Assert.Equal(action, usage.Action);
             Assert.Equal("In", usage.OnExitCodes.OperatorProperty);
-            Assert.Equal([2], usage.OnExitCodes.Values);   // `edgeai`'s exit code for a wrong option (CliTests)
+            Assert.Equal([2], usage.OnExitCodes.Values);   // `edgeai`'s exit code for its named errors (CliTests)
             Assert.Equal(job.Spec.Template.Spec.Containers.Single().Name, usage.OnExitCodes.ContainerName);
             var disruption = rules.Single(r => r.OnPodConditions is not null);
             Assert.Equal("Ignore", disruption.Action);

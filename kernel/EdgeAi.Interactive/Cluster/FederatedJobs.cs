@@ -40,7 +40,7 @@ public static class FederatedJobs
         return job;
     }
 
-    /// <summary>The aggregator's Job: one pod, retried once; bad usage fails the run at once.</summary>
+    /// <summary>The aggregator's Job: one pod, retried once (it resumes from the store); a named error fails the run at once.</summary>
     public static V1Job Aggregator(FederatedOptions options)
     {
         options.Validate();
@@ -156,7 +156,8 @@ public static class FederatedJobs
         };
     }
 
-    /// <summary>Exit 2, <c>edgeai</c>'s bad usage, is not retried; a pod evicted or preempted is retried without counting.</summary>
+    /// <summary>Exit 2, <c>edgeai</c>'s named errors (a wrong option, refused data or store), is not retried: a retry
+    /// would meet the same. A pod evicted or preempted is retried without counting.</summary>
     static V1PodFailurePolicy FailurePolicy(string onBadUsage, string container) => new()
     {
         Rules =

@@ -39,13 +39,14 @@ public sealed partial record FederatedOptions(string Name)
 
     public int EffectiveMinNodes => MinNodes ?? Math.Max(1, Nodes - 1);
 
-    /// <summary>A worker waits this long for the next global model: a round may itself wait a round timeout for a
-    /// slow node before it is published.</summary>
-    public int WorkerTimeoutSeconds => 2 * RoundTimeoutSeconds;
+    /// <summary>A worker waits this long for the federation to start (the aggregator's pod may be scheduled later)
+    /// and for each next global model: a round may itself wait a round timeout for a slow node.</summary>
+    public int WorkerTimeoutSeconds => Math.Min(2 * RoundTimeoutSeconds, MaxTimeoutSeconds);
 
-    // An Indexed Job's pods are named and hostnamed JOB-INDEX: the workers' name leaves room for "-999".
-    public const int MaxNodes = 999;
-    const int MaxLabel = 63, Prefix = 11 /* "edgeai-fed-" */, LongestSuffix = 12 /* "-workers-999" */;
+    // edgeai fed's own limits (its FederationSettings), checked here before anything is created.
+    public const int MaxNodes = 256, MaxRounds = 1000, MaxTimeoutSeconds = 86_400;
+    // An Indexed Job's pods are named and hostnamed JOB-INDEX: the workers' name leaves room for "-255".
+    const int MaxLabel = 63, Prefix = 11 /* "edgeai-fed-" */, LongestSuffix = 12 /* "-workers-255" */;
 
     /// <summary>"edgeai-fed-" and the name as a DNS-1123 label; a name that had to be changed or shortened gets a
     /// hash of itself, so two names never share Jobs.</summary>
@@ -72,23 +73,25 @@ public sealed partial record FederatedOptions(string Name)
     {
         static EdgeAiException Bad(string what) => new($"Federated training: {what}.");
         if (!RunName().IsMatch(Name))
-            throw Bad($"the name '{Name}' must be 1-100 letters, digits, '.', '_' or '-', starting with a letter or digit");
+            throw Bad($"the name '{Name}' is not a store name: 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit");
         if (Nodes is < 1 or > MaxNodes)
             throw Bad($"nodes is {Nodes}; it must be 1 to {MaxNodes}");
-        if (Rounds < 1)
-            throw Bad($"rounds is {Rounds}; it must be at least 1");
+        if (Rounds is < 1 or > MaxRounds)
+            throw Bad($"rounds is {Rounds}; it must be 1 to {MaxRounds}");
         if (LocalEpochs < 1)
             throw Bad($"local epochs is {LocalEpochs}; it must be at least 1");
         if (!PartitionSpec().IsMatch(Partition))
             throw Bad($"the partition '{Partition}' is none of iid, none, dirichlet:ALPHA (ALPHA > 0) or shards:K (K >= 1)");
         if (Strategy is not ("fedavg" or "fedprox" or "fedavgm" or "fedadam"))
             throw Bad($"the strategy '{Strategy}' is none of fedavg, fedprox, fedavgm or fedadam");
-        if (Mu is { } mu && (!double.IsFinite(mu) || mu < 0))
-            throw Bad($"mu is {mu}; it must be a number of at least 0");
+        if (Mu is { } mu && !(mu is >= 0 and <= 10))
+            throw Bad($"mu is {mu}; it must be 0 to 10");
         if (EffectiveMinNodes < 1 || EffectiveMinNodes > Nodes)
             throw Bad($"min-nodes is {EffectiveMinNodes}; it must be 1 to the {Nodes} nodes");
-        if (RoundTimeoutSeconds < 1 || RoundTimeoutSeconds > int.MaxValue / 2)
-            throw Bad($"the round timeout is {RoundTimeoutSeconds} s; it must be at least 1 s");
+        if (RoundTimeoutSeconds is < 1 or > MaxTimeoutSeconds)
+            throw Bad($"the round timeout is {RoundTimeoutSeconds} s; it must be 1 to {MaxTimeoutSeconds} s");
+        if (Seed < 0)
+            throw Bad($"the seed is {Seed}; it must be 0 or more");
         if (string.IsNullOrWhiteSpace(Image))
             throw Bad("no image is given");
     }
@@ -112,7 +115,7 @@ public sealed partial record FederatedOptions(string Name)
     [GeneratedRegex("[^a-z0-9-]+")]
     private static partial Regex NotLabel();
 
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9._-]{0,63}\z")]   // the store's model names
     private static partial Regex RunName();
 
     [GeneratedRegex(@"^(iid|none|dirichlet:(?=[0-9.]*[1-9])[0-9]+(\.[0-9]+)?|shards:[1-9][0-9]*)$")]

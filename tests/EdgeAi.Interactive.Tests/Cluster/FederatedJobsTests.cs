@@ -52,12 +52,15 @@ public sealed class FederatedJobsTests
                       "--strategy", "fedprox", "--mu", "0.01", "--min-nodes", "4", "--round-timeout", "60", "--seed", "7"], aggregator.Command);
         Assert.Equal("ghcr.io/edgeai-cluster/edgeai-lab:9.9.9", aggregator.Image);
         Assert.DoesNotContain("--mu", FederatedJobs.Aggregator(Mnist).Spec.Template.Spec.Containers.Single().Command);
+        // A worker waits two round timeouts, within what `edgeai fed worker --timeout` accepts.
+        var longest = FederatedJobs.Workers(Mnist with { RoundTimeoutSeconds = FederatedOptions.MaxTimeoutSeconds }).Spec.Template.Spec.Containers.Single().Command;
+        Assert.Equal(FederatedOptions.MaxTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture), longest[^1]);
     }
 
     [Theory]
     [InlineData("mnist", "edgeai-fed-mnist")]
-    [InlineData("MNIST_run.2", null)]
-    [InlineData("a-very-long-name-for-one-federated-run-of-mnist-on-the-pis-of-room-204", null)]
+    [InlineData("mnist_run.2", null)]
+    [InlineData("a-very-long-name-for-one-federated-run-of-mnist-on-the-pis-r204", null)]
     [InlineData("9_.", null)]
     public void Job_names_are_dns_labels_with_room_for_the_workers_index_and_distinct_per_name(string name, string? expected)
     {
@@ -69,7 +72,7 @@ public sealed class FederatedJobsTests
         Assert.True($"{options.WorkersJob}-{FederatedOptions.MaxNodes - 1}".Length <= 63);
         Assert.Equal(options.JobStem, new FederatedOptions(name).JobStem);   // the same name, the same Jobs
         Assert.NotEqual(options.JobStem, new FederatedOptions(name + "x").JobStem);
-        Assert.NotEqual(new FederatedOptions("Mnist").JobStem, new FederatedOptions("mnist").JobStem);   // two runs in the store
+        Assert.NotEqual(new FederatedOptions("mnist.a").JobStem, new FederatedOptions("mnist-a").JobStem);   // two runs in the store
         Assert.Equal(name, FederatedJobs.Aggregator(options).Spec.Template.Spec.Containers.Single().Command[4]);   // the run keeps its name
     }
 
@@ -77,7 +80,7 @@ public sealed class FederatedJobsTests
     [InlineData("partition", "the partition 'dirichlet:0' is none of")]
     [InlineData("strategy", "the strategy 'fedsgd' is none of")]
     [InlineData("min-nodes", "min-nodes is 5; it must be 1 to the 4 nodes")]
-    [InlineData("name", "the name 'two words' must be")]
+    [InlineData("name", "the name 'Two words' is not a store name")]
     public async Task Options_edgeai_would_refuse_are_refused_by_name_before_anything_is_sent(string what, string message)
     {
         var options = what switch
@@ -85,7 +88,7 @@ public sealed class FederatedJobsTests
             "partition" => Mnist with { Partition = "dirichlet:0" },
             "strategy" => Mnist with { Strategy = "fedsgd" },
             "min-nodes" => Mnist with { MinNodes = 5 },
-            _ => new FederatedOptions("two words"),
+            _ => new FederatedOptions("Two words"),
         };
         using var server = new StandInApiServer(_ => (HttpStatusCode.Created, "{}"));
         using var client = ClusterReader.Client(new KubernetesClientConfiguration { Host = server.Url });
