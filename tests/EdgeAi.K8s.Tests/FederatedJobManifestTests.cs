@@ -26,7 +26,8 @@ public sealed class FederatedJobManifestTests
     public void It_is_the_two_jobs_of_one_run_and_nothing_else()
     {
         Assert.Equal(["edgeai-fed-mnist-aggregator", "edgeai-fed-mnist-workers"], Federated.Objects.OfType<V1Job>().Select(j => j.Metadata.Name).Order());
-        Assert.Equal(2, Federated.Objects.Count);   // no claim of its own: the base's edgeai-books
+        // No claim of its own (the base's edgeai-books), and the NetworkPolicy that isolates the pods.
+        Assert.Equal(["Job", "Job", "NetworkPolicy"], Federated.Objects.Select(o => ((k8s.IKubernetesObject)o).Kind).Order());
         var command = Workers.Spec.Template.Spec.Containers.Single().Command;
         Assert.Equal(["edgeai", "fed", "worker", "--name"], command.Take(4));
         Assert.Equal(AggregatorOption("--name"), command[4]);   // the workers follow the run the aggregator publishes
