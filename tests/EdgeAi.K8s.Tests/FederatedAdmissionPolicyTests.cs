@@ -70,6 +70,7 @@ public sealed class FederatedAdmissionPolicyTests
         { "another claim", "a federated Job's pods use no host namespace and mount only the edgeai-books claim and emptyDir folders" },
         { "an API token", "a federated Job's pods get no API token (automountServiceAccountToken: false, the default account)" },
         { "the lab's account", "a federated Job's pods get no API token (automountServiceAccountToken: false, the default account)" },
+        { "the lab's account by its deprecated field", "a federated Job's pods get no API token (automountServiceAccountToken: false, the default account)" },
     };
 
     [Theory]
@@ -119,6 +120,9 @@ public sealed class FederatedAdmissionPolicyTests
                 break;
             case "the lab's account":
                 pod["serviceAccountName"] = "edgeai-lab";
+                break;
+            case "the lab's account by its deprecated field":
+                pod["serviceAccount"] = "edgeai-lab";
                 break;
             default:
                 throw new ArgumentException(change);

@@ -79,7 +79,7 @@ public static class FederatedJobs
         if (!ClusterReader.InCluster)
             throw new EdgeAi.Core.EdgeAiException(
                 "Not running in a Kubernetes cluster (no service account token in this pod, no KUBERNETES_SERVICE_HOST): the notebook cannot create " +
-                "the federated Jobs. Outside a cluster run `edgeai fed aggregate` and `edgeai fed worker` yourself; on a cluster apply " +
+                "the federated Jobs. On this machine `edgeai fed run` runs a whole federation; on a cluster apply " +
                 "k8s/jobs/federated with kubectl.");
         using var client = ClusterReader.Client(KubernetesClientConfiguration.InClusterConfig());
         var ns = options.Namespace ?? ClusterReader.PodNamespace();
