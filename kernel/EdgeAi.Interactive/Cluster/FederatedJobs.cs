@@ -54,7 +54,7 @@ public static class FederatedJobs
     /// Creates the workers, then the aggregator, in <paramref name="ns"/>. When the aggregator cannot be created the
     /// workers are deleted again, so no half a run waits for a round that never comes.
     /// </summary>
-    public static async Task<FederatedRun> CreateAsync(IKubernetes client, FederatedOptions options, string ns, CancellationToken cancel)
+    public static async Task<CreatedFederatedJobs> CreateAsync(IKubernetes client, FederatedOptions options, string ns, CancellationToken cancel)
     {
         var workers = Workers(options);
         var aggregator = Aggregator(options);
@@ -68,12 +68,12 @@ public static class FederatedJobs
             throw await FederatedJobErrors.AfterDeletingAsync(created, () =>
                 client.BatchV1.DeleteNamespacedJobAsync(workers.Metadata.Name, ns, propagationPolicy: "Background", cancellationToken: CancellationToken.None), workers.Metadata.Name);
         }
-        return new FederatedRun(ns, workers.Metadata.Name, aggregator.Metadata.Name);
+        return new CreatedFederatedJobs(ns, workers.Metadata.Name, aggregator.Metadata.Name);
     }
 
     /// <summary>From a notebook in the cluster: the pod's service account, its namespace unless the options name
     /// one, replies capped as #!cluster's are (<see cref="BoundedReplies"/>).</summary>
-    public static async Task<FederatedRun> CreateInClusterAsync(FederatedOptions options, CancellationToken cancel)
+    public static async Task<CreatedFederatedJobs> CreateInClusterAsync(FederatedOptions options, CancellationToken cancel)
     {
         options.Validate();
         if (!ClusterReader.InCluster)
@@ -176,4 +176,4 @@ public static class FederatedJobs
 }
 
 /// <summary>The Jobs a federated run was started as.</summary>
-public sealed record FederatedRun(string Namespace, string WorkersJob, string AggregatorJob);
+public sealed record CreatedFederatedJobs(string Namespace, string WorkersJob, string AggregatorJob);

@@ -104,7 +104,7 @@ public sealed class FederatedJobsTests
         using var client = ClusterReader.Client(new KubernetesClientConfiguration { Host = server.Url });
         var run = await FederatedJobs.CreateAsync(client, Mnist, Namespace, CancellationToken.None);
 
-        Assert.Equal(new FederatedRun(Namespace, "edgeai-fed-mnist-workers", "edgeai-fed-mnist-aggregator"), run);
+        Assert.Equal(new CreatedFederatedJobs(Namespace, "edgeai-fed-mnist-workers", "edgeai-fed-mnist-aggregator"), run);
         Assert.Equal(["POST /apis/batch/v1/namespaces/class/jobs", "POST /apis/batch/v1/namespaces/class/jobs"], server.Requests.Select(r => $"{r.Method} {r.Path}"));
         Assert.Equal(Canonical(FederatedJobs.Workers(Mnist)), Canonical(KubernetesJson.Deserialize<V1Job>(server.Requests[0].Body)));
         Assert.Equal(Canonical(FederatedJobs.Aggregator(Mnist)), Canonical(KubernetesJson.Deserialize<V1Job>(server.Requests[1].Body)));
