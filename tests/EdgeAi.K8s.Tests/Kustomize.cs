@@ -8,13 +8,18 @@ namespace EdgeAi.K8s.Tests;
 public sealed class Built
 {
     /// <summary>Every kustomization a user applies: the base, each overlay in k8s/overlays (a named combination of
-    /// k8s/components; one added there is built and checked too), and the training Job.</summary>
+    /// k8s/components; one added there is built and checked too), the training Job and the federated Jobs.</summary>
     public static readonly string[] Overlays =
     [
         "base",
         .. Directory.GetDirectories(Path.Combine(RealData.RepositoryRoot, "k8s", "overlays")).Select(d => "overlays/" + Path.GetFileName(d)).Order(StringComparer.Ordinal),
         "jobs/training",
+        "jobs/federated",
+        "jobs/federated-pi",
     ];
+
+    /// <summary>The kustomizations of the lab itself (a Deployment), not of a Job.</summary>
+    public static IEnumerable<string> Labs => Overlays.Where(o => !o.StartsWith("jobs/", StringComparison.Ordinal));
     static readonly Dictionary<string, Built> cache = [];
 
     public string Yaml { get; }
@@ -42,6 +47,7 @@ public sealed class Built
     public T Single<T>(string? name = null) => Objects.OfType<T>().Single(o => name is null || ((IKubernetesObject<V1ObjectMeta>)o!).Metadata.Name == name);
     public V1Deployment Deployment => Single<V1Deployment>("edgeai-lab");
     public V1Container Jupyter => Deployment.Spec.Template.Spec.Containers.Single();
+    public V1Job Job(string name) => Single<V1Job>(name);
 
     /// <summary>`kubectl kustomize DIR`, else `kustomize build DIR` (./lab test provides one of them).</summary>
     static string Build(string directory) =>

@@ -8,7 +8,7 @@ public sealed class PolicyTests
     static readonly Built Base = Built.Of("base");
 
     public static TheoryData<string> AllKustomizations() => new(Built.Overlays);
-    public static TheoryData<string> LabKustomizations() => new(Built.Overlays.Where(o => o != "jobs/training"));
+    public static TheoryData<string> LabKustomizations() => new(Built.Labs);
 
     [Fact]
     public void TheBaseIsTheReportsTopology()

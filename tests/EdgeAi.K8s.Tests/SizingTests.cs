@@ -31,6 +31,13 @@ public sealed class SizingTests
         var violations = Violations(larger);
         Assert.Contains(violations, v => v.StartsWith("overlays/k3s-pi: request", StringComparison.Ordinal));
         Assert.Contains(violations, v => v.StartsWith("k8s/jupyterhub", StringComparison.Ordinal));
+
+        // As if `edgeai train` were measured at 2,000 MiB: the training Job and both federated Jobs are too small.
+        var cli = PerformanceFigures.Read(Regex.Replace(markdown, @"^\| `cli-training` \| \d+ \|", "| `cli-training` | 2000 |", RegexOptions.Multiline));
+        Assert.Equal(2000, cli.Get("cli-training"));
+        var federated = Violations(cli).Where(v => v.StartsWith("jobs/federated ", StringComparison.Ordinal)).ToList();
+        Assert.Contains(federated, v => v.StartsWith("jobs/federated edgeai-fed-mnist-workers: limit", StringComparison.Ordinal));
+        Assert.Contains(federated, v => v.StartsWith("jobs/federated edgeai-fed-mnist-aggregator: limit", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -57,7 +64,7 @@ public sealed class SizingTests
         double oneTraining = f.WithHeadroom(server + training);
 
         // Every replica of the lab holds the server and at least one training kernel.
-        foreach (var overlay in Built.Overlays.Where(o => o != "jobs/training"))
+        foreach (var overlay in Built.Labs)
         {
             var resources = Built.Of(overlay).Jupyter.Resources;
             AtLeast($"{overlay}: request", resources.Requests["memory"].ToString(), oneTraining, "the server and one training kernel");
@@ -84,6 +91,15 @@ public sealed class SizingTests
         var job = Built.Of("jobs/training").Single<k8s.Models.V1Job>("edgeai-train").Spec.Template.Spec.Containers.Single().Resources;
         AtLeast("jobs/training: request", job.Requests["memory"].ToString(), f.WithHeadroom(f.Get("cli-training")), "edgeai train");
         AtLeast("jobs/training: limit", job.Limits["memory"].ToString(), f.WithHeadroom(f.Get("cli-training")), "edgeai train");
+
+        // The federated Jobs: a worker trains as `edgeai train` does (on a part of the data); the aggregator holds
+        // the global model and the updates and is given as much (its own peak is not measured).
+        foreach (var federated in Built.Of("jobs/federated").Objects.OfType<k8s.Models.V1Job>())
+        {
+            var resources = federated.Spec.Template.Spec.Containers.Single().Resources;
+            AtLeast($"jobs/federated {federated.Metadata.Name}: request", resources.Requests["memory"].ToString(), f.WithHeadroom(f.Get("cli-training")), "edgeai train");
+            AtLeast($"jobs/federated {federated.Metadata.Name}: limit", resources.Limits["memory"].ToString(), f.WithHeadroom(f.Get("cli-training")), "edgeai train");
+        }
         return violations;
     }
 }

@@ -25,10 +25,14 @@ public static class ClusterReader
     public static async Task<ClusterView> ReadInClusterAsync(CancellationToken cancel)
     {
         using var client = Client(KubernetesClientConfiguration.InClusterConfig());
-        var ns = Environment.GetEnvironmentVariable("POD_NAMESPACE") is { Length: > 0 } fromEnv ? fromEnv : File.ReadAllText(NamespaceFile).Trim();
+        var ns = PodNamespace();
         var pod = Environment.GetEnvironmentVariable("POD_NAME") is { Length: > 0 } name ? name : Environment.MachineName;
         return await ReadAsync(client, ns, pod, cancel);
     }
+
+    /// <summary>The namespace this pod runs in: POD_NAMESPACE (the downward API), else its service account's.</summary>
+    public static string PodNamespace() =>
+        Environment.GetEnvironmentVariable("POD_NAMESPACE") is { Length: > 0 } fromEnv ? fromEnv : File.ReadAllText(NamespaceFile).Trim();
 
     /// <summary>A client whose replies are capped (<see cref="BoundedReplies"/>).</summary>
     public static Kubernetes Client(KubernetesClientConfiguration config, long maxReplyBytes = BoundedReplies.DefaultMaxBytes) =>
