@@ -83,6 +83,8 @@ static class Commands
         command.SetAction(async (parse, cancel) =>
         {
             var model = ModelRef.Parse(parse.GetValue(Model));   // before the data, as in eval
+            if (!parse.GetValue(all))
+                Lab.ValidateCount(parse.GetValue(count));
             var lab = await Lab.OpenAsync(parse.GetValue(Data), WeightStore.Open(parse.GetValue(Store)), cancel: cancel);
             using var loaded = lab.Load(model);
             var predictions = parse.GetValue(all) ? lab.PredictAll(loaded.Model) : lab.Predict(loaded.Model, parse.GetValue(index), parse.GetValue(count));

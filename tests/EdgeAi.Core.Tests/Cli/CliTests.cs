@@ -31,14 +31,16 @@ public sealed class CliTests(TrainedFashionModel fashion) : IDisposable
 
     /// <summary>An option that is wrong whatever the data is named before the data is looked for: here there is none.</summary>
     [Theory]
-    [InlineData("--threads 999", "threads 999 is outside 1-")]
-    [InlineData("--epochs 0", "epochs 0 is outside 1-100")]
-    [InlineData("--name ../up", "../up")]
-    public void Train_names_a_wrong_option_before_it_looks_for_the_data(string arguments, string message)
+    [InlineData("train --threads 999", "threads 999 is outside 1-")]
+    [InlineData("train --epochs 0", "epochs 0 is outside 1-100")]
+    [InlineData("train --name ../up", "Model name '../up' is not allowed")]
+    [InlineData("eval ../up", "Model name '../up' is not allowed")]
+    [InlineData("predict --count 0", "Count 0 is outside 1-100")]
+    public void A_wrong_option_is_named_before_the_data_is_looked_for(string arguments, string message)
     {
         var data = Directory.CreateDirectory(temp.Combine("no-data")).FullName;
         var store = temp.Combine("books");
-        var (exit, output) = Run(["train", .. arguments.Split(' '), "--data", data, "--store", store]);
+        var (exit, output) = Run([.. arguments.Split(' '), "--data", data, "--store", store]);
         Assert.Equal(2, exit);
         Assert.Contains(message, output);
         Assert.DoesNotContain(data, output);   // the missing data's message names the folder
