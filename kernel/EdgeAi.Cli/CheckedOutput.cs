@@ -21,9 +21,16 @@ sealed class CheckedOutput(TextWriter inner, bool quiet = false) : TextWriter
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)   // a closed stdout reads as "access denied"
         {
             if (!quiet)
-                throw new OutputFailedException(e);
+                throw new OutputFailedException(Describe(e), e);
         }
     }
+
+    /// <summary>What went wrong, in the user's words: .NET reports a write to a descriptor that is closed or open only
+    /// for reading (EBADF) as "Access to the path is denied", which names neither the stream nor what is wrong with it.
+    /// The two cannot be told apart from here: a descriptor 1 closed at start (`>&-`) is soon reused by the runtime
+    /// for a pipe of its own.</summary>
+    static string Describe(Exception e) =>
+        e is UnauthorizedAccessException ? "standard output is closed or not open for writing" : e.Message;
 }
 
-sealed class OutputFailedException(Exception inner) : Exception(inner.Message, inner);
+sealed class OutputFailedException(string message, Exception inner) : Exception(message, inner);

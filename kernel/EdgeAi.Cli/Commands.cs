@@ -21,7 +21,8 @@ static class Commands
         var batch = new Option<int>("--batch-size") { Description = "Images per step", DefaultValueFactory = _ => defaults.BatchSize };
         var rate = new Option<double>("--learning-rate") { Description = "Adam learning rate (0-1]", DefaultValueFactory = _ => defaults.LearningRate };
         var seed = new Option<long?>("--seed") { Description = "Seed for reproducible runs" };
-        var threads = new Option<int>("--threads") { Description = $"Workers that split each batch (1-{TrainingOptions.MaxThreads}, the cores this process may use; default: all of its CPU limit, else 1)", DefaultValueFactory = _ => defaults.Threads };
+        // The help shows the default's value on this machine ([default: N]: every core of a CPU limit of its own, else 1).
+        var threads = new Option<int>("--threads") { Description = $"Workers that split each batch (1-{TrainingOptions.MaxThreads}, the cores this process may use)", DefaultValueFactory = _ => defaults.Threads };
         var name = new Option<string>("--name") { Description = "Model name in the store", DefaultValueFactory = _ => ModelRef.DefaultName };
         var command = new Command("train", "Train the MLP, evaluate it on the test set and save a new version") { epochs, batch, rate, seed, threads, Data, Store, name };
         command.SetAction(async (parse, cancel) =>
@@ -35,6 +36,10 @@ static class Commands
                 Threads = parse.GetValue(threads),
                 ProgressInterval = TimeSpan.FromSeconds(2),
             };
+            // What does not depend on the data is checked before it is read or downloaded: a wrong option is named at
+            // once, wherever the data is. The batch size is checked against the training images once they are loaded.
+            options.Validate(int.MaxValue);
+            ModelRef.ValidateName(parse.GetValue(name)!);
             var lab = await Lab.OpenAsync(parse.GetValue(Data), WeightStore.Open(parse.GetValue(Store)), cancel: cancel);
             var saved = lab.TrainAndSave(parse.GetValue(name)!, options, p =>
                 Console.WriteLine(p.EpochCompleted
@@ -53,12 +58,16 @@ static class Commands
         var command = new Command("eval", "Test accuracy, per-class accuracy and confusion matrix of a stored model") { Model, Data, Store };
         command.SetAction(async (parse, cancel) =>
         {
+            var model = ModelRef.Parse(parse.GetValue(Model));   // before the data: a malformed name is named at once
             var lab = await Lab.OpenAsync(parse.GetValue(Data), WeightStore.Open(parse.GetValue(Store)), cancel: cancel);
-            using var loaded = lab.Load(ModelRef.Parse(parse.GetValue(Model)));
+            using var loaded = lab.Load(model);
             var result = lab.Evaluate(loaded.Model);
             Console.WriteLine($"{loaded.Manifest.Ref}: test accuracy {result.Accuracy:P2} on {result.Count} images");
             for (var c = 0; c < result.PerClassAccuracy.Length; c++)
                 Console.WriteLine(double.IsNaN(result.PerClassAccuracy[c]) ? $"  class {c}: no test images" : $"  class {c}: {result.PerClassAccuracy[c]:P1}");
+            Console.WriteLine("confusion matrix (rows: true label, columns: predicted label):");
+            foreach (var line in ConfusionLines(result.Confusion))
+                Console.WriteLine(line);
             return 0;
         });
         return command;
@@ -73,8 +82,11 @@ static class Commands
         var command = new Command("predict", "Predict test images with a stored model") { Model, index, count, all, csv, Data, Store };
         command.SetAction(async (parse, cancel) =>
         {
+            var model = ModelRef.Parse(parse.GetValue(Model));   // before the data, as in eval
+            if (!parse.GetValue(all))
+                Lab.ValidateCount(parse.GetValue(count));
             var lab = await Lab.OpenAsync(parse.GetValue(Data), WeightStore.Open(parse.GetValue(Store)), cancel: cancel);
-            using var loaded = lab.Load(ModelRef.Parse(parse.GetValue(Model)));
+            using var loaded = lab.Load(model);
             var predictions = parse.GetValue(all) ? lab.PredictAll(loaded.Model) : lab.Predict(loaded.Model, parse.GetValue(index), parse.GetValue(count));
             if (parse.GetValue(csv))
                 Console.WriteLine("index,true,predicted," + string.Join(',', Enumerable.Range(0, 10).Select(c => $"p{c}")));
@@ -86,6 +98,18 @@ static class Commands
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The confusion matrix as text: a header of predicted labels, then one row per true label, every column
+    /// as wide as the largest count.</summary>
+    internal static IEnumerable<string> ConfusionLines(long[,] confusion)
+    {
+        var classes = confusion.GetLength(0);
+        var width = Math.Max(confusion.Cast<long>().Max().ToString(CultureInfo.InvariantCulture).Length, 1) + 1;
+        string Row(string label, IEnumerable<string> cells) => $"  {label,4} " + string.Concat(cells.Select(c => c.PadLeft(width)));
+        yield return Row("", Enumerable.Range(0, classes).Select(p => p.ToString(CultureInfo.InvariantCulture)));
+        for (var t = 0; t < classes; t++)
+            yield return Row(t.ToString(CultureInfo.InvariantCulture), Enumerable.Range(0, confusion.GetLength(1)).Select(p => confusion[t, p].ToString(CultureInfo.InvariantCulture)));
     }
 
     public static Command List()

@@ -61,14 +61,21 @@ public sealed class Lab
     /// <summary>Predictions for test images <paramref name="index"/> .. index+count-1.</summary>
     public IReadOnlyList<Prediction> Predict(MnistMlp model, int index, int count)
     {
-        if (count is < 1 or > MaxPredictions)
-            throw new EdgeAiException($"Count {count} is outside 1-{MaxPredictions}.");
+        ValidateCount(count);
         var last = Dataset.Test.Count - 1;
         if (index < 0 || index > last)
             throw new EdgeAiException($"Index {index} is outside 0-{last} (the test set has {Dataset.Test.Count} images).");
         if (index + count - 1 > last)
             throw new EdgeAiException($"Index {index} with count {count} runs past the last test image ({last}); use a count of at most {last - index + 1}.");
         return Evaluator.Predict(model, Dataset.Test, Enumerable.Range(index, count).ToList());
+    }
+
+    /// <summary>Throws unless <paramref name="count"/> is a number of images <see cref="Predict"/> shows; it does not
+    /// depend on the data, so a front end can check it before the data is read.</summary>
+    public static void ValidateCount(int count)
+    {
+        if (count is < 1 or > MaxPredictions)
+            throw new EdgeAiException($"Count {count} is outside 1-{MaxPredictions}.");
     }
 
     /// <summary>Predictions for every test image (for exports and comparisons; no display limit).</summary>

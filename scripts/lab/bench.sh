@@ -1,9 +1,19 @@
 # Sourced by ./lab: `./lab bench`, the core against Debian's PyTorch at its best here, and the magics in a live
 # kernel. Each prints its figures and whether its targets (docs/performance.md) are met; a missed one fails the command.
-# Needs: common.sh (ROOT, PYTHON, KERNEL_NAME, say), install.sh (setup, ensure_packages).
+# Needs: common.sh (ROOT, PYTHON, KERNEL_NAME, say, usage_error), install.sh (setup, ensure_packages).
 # Provides: cmd_bench.
 
 cmd_bench() {
+  # Checked here, before the installs and builds, rather than by the benchmark program once they are done.
+  local args=("$@")
+  while (($#)); do
+    case $1 in
+      --threads|--repetitions) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage_error "$1 needs a whole number from 1, not '${2:-}'"; shift 2 ;;
+      --data) [[ -n ${2:-} ]] || usage_error "--data needs a directory"; shift 2 ;;
+      *) usage_error "unknown option for bench: $1 (see ./lab bench --help)" ;;
+    esac
+  done
+  set -- "${args[@]}"
   setup
   ensure_packages dataset-fashion-mnist python3-torch libopenblas0-pthread
   dotnet build "$ROOT/tests/EdgeAi.Benchmarks" -c Release -v quiet -nologo >/dev/null

@@ -1,7 +1,7 @@
 # Sourced by ./lab first: where things are, the lab's environment, how it speaks, and its locks.
 # Needs: bash 4.1+, util-linux (flock), scripts/versions.sh and scripts/kernelspec.sh.
 # Provides: ROOT, STATE, FEED, JUPYTER_HOME, PYTHON, INTERACTIVE_VERSION, KERNEL_NAME; the exported environment of
-#   the lab's servers and builds; say, die, lock_holder, with_lock, prepare_books.
+#   the lab's servers and builds; say, die, usage_error, lock_holder, with_lock, prepare_books.
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 STATE="$ROOT/.lab"                      # everything the lab generates; git ignores it
 FEED="$STATE/feed"                      # local NuGet feed with EdgeAi.Core and EdgeAi.Interactive
@@ -39,16 +39,28 @@ prepare_books() {
 
 say() { printf '\033[1mlab:\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1mlab: error:\033[0m %s\n' "$*" >&2; exit 1; }
+# A command line ./lab cannot run (an unknown command or option, a missing or malformed value): exit 2, as ./lab
+# alone does, so that a caller tells it apart from a step that failed (die: 1).
+usage_error() { printf '\033[1mlab: error:\033[0m %s\n' "$*" >&2; exit 2; }
 
 # Who holds a lock on FILE (flock or fcntl, as the kernel lists them in /proc/locks): "PID N (name)"; fails when
-# nobody does. A holder whose process has gone is named as such: a program it started still has the file open.
+# nobody does. /proc/locks names the process that took the lock, which for a flock lock is not always the one that
+# holds it: with_lock's `flock FD` exits at once, and the lock stays with the shell's open descriptor. So the holder
+# is the process with that descriptor open, whose fdinfo lists the lock (the one among them whose parent is not,
+# as its subshells inherit it); /proc/locks' process where no fdinfo can be read (another user's, such as apt's).
 lock_holder() {
-  local dev inode id pid
+  local dev inode id pid pids=() p ppid
   dev=$(stat -L -c %d "$1" 2>/dev/null) && inode=$(stat -L -c %i "$1") || return 1
   # /proc/locks names a file as MAJOR:MINOR:INODE, in hex for the device; waiting requests ("->") hold nothing.
   id=$(printf '%02x:%02x:%s' $(( (dev >> 8) & 0xfff )) $(( (dev & 0xff) | ((dev >> 12) & 0xfff00) )) "$inode")
   pid=$(awk -v id="$id" '$2 != "->" && $6 == id { print $5; exit }' /proc/locks 2>/dev/null)
   [[ -n $pid ]] || return 1
+  # Only granted locks appear in fdinfo, as "lock:\tN: FLOCK  ADVISORY  WRITE PID ID START END".
+  mapfile -t pids < <(grep -s -l -E "^lock:.* $id " /proc/[0-9]*/fdinfo/* 2>/dev/null | cut -d/ -f3 | sort -un)
+  for p in "${pids[@]}"; do
+    ppid=$(awk '$1 == "PPid:" { print $2 }' "/proc/$p/status" 2>/dev/null) || continue
+    [[ -n $ppid && " ${pids[*]} " != *" $ppid "* ]] && { pid=$p; break; }
+  done
   if [[ -r /proc/$pid/comm ]]; then echo "PID $pid ($(< "/proc/$pid/comm"))"
   else echo "PID $pid (no longer running: a program it started holds it)"; fi
 }

@@ -3,7 +3,7 @@
 # dotnet-interactive of the user's own and `dotnet` commands read only NuGet's configuration. NuGet's user-wide file
 # is the one place all of them read: dotnet-interactive restores in a project under ~/.packagemanagement, so a
 # NuGet.Config beside the notebooks is never consulted.
-# Needs: common.sh (ROOT, FEED, say, die), install.sh (ensure_feed).
+# Needs: common.sh (ROOT, FEED, say, die, usage_error), install.sh (ensure_feed).
 # Provides: cmd_feed.
 
 FEED_SOURCE=edgeai-lab
@@ -31,6 +31,6 @@ cmd_feed() {
       else
         say "no NuGet source $FEED_SOURCE to remove"
       fi ;;
-    *) die "unknown option for feed: $1 (allowed: --remove)" ;;
+    *) usage_error "unknown option for feed: $1 (allowed: --remove)" ;;
   esac
 }

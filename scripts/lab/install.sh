@@ -33,18 +33,25 @@ wait_for_package_manager() {
   done
 }
 
-# Installs Debian packages that are missing: directly as root, with sudo after asking otherwise.
+# Installs Debian packages that are missing: directly as root; otherwise with sudo, after asking on a terminal. Without
+# a terminal to ask on (CI, a script), sudo runs only when EDGEAI_ASSUME_YES=1 says so: nothing runs as root unasked.
 ensure_packages() {
   local missing
   missing=$(missing_packages "$@")
+  missing=${missing% }   # missing_packages ends each name with a space
   [[ -z $missing ]] && return 0
   command -v apt-get >/dev/null || die "missing packages: $missing (this script installs them on Debian/Ubuntu only)"
-  local sudo=()
+  # A fresh machine's package lists may be empty, so the commands given to the user update them first, as below.
+  local sudo=() answer by_hand="apt-get update && apt-get install $missing"
   if [[ $(id -u) -ne 0 ]]; then
-    command -v sudo >/dev/null || die "missing packages: $missing; install them as root (apt-get install $missing)"
-    if [[ -t 0 ]]; then
+    command -v sudo >/dev/null || die "missing packages: $missing; install them as root ($by_hand), then run ./lab again"
+    if [[ ${EDGEAI_ASSUME_YES:-} == 1 ]]; then
+      say "EDGEAI_ASSUME_YES=1: installing $missing with sudo apt-get"
+    elif [[ -t 0 ]]; then
       read -r -p "lab: install $missing with sudo apt-get? [y/N] " answer
-      [[ $answer == [yY]* ]] || die "not installing; install them yourself: sudo apt-get install $missing"
+      [[ $answer == [yY]* ]] || die "not installing; install them yourself: sudo sh -c '$by_hand'"
+    else
+      die "missing packages: $missing; not running sudo without asking, and there is no terminal to ask on: install them (sudo sh -c '$by_hand') or set EDGEAI_ASSUME_YES=1 to let ./lab run sudo apt-get"
     fi
     sudo=(sudo)
   fi

@@ -1,5 +1,5 @@
 # Sourced by ./lab: `./lab up` and `./lab exec`.
-# Needs: common.sh (ROOT, STATE, PYTHON, KERNEL_NAME, FEED, EDGEAI_BOOKS, EDGEAI_WEIGHTS_DIR, say, die), install.sh
+# Needs: common.sh (ROOT, STATE, PYTHON, KERNEL_NAME, FEED, EDGEAI_BOOKS, EDGEAI_WEIGHTS_DIR, say, die, usage_error), install.sh
 #   (setup), replicas.sh (up_replicas).
 # Provides: cmd_up, cmd_exec.
 
@@ -7,14 +7,14 @@ cmd_up() {
   local port=8888 ip=127.0.0.1 replicas=1
   while (($#)); do
     case $1 in
-      --port) port=${2:?--port needs a number}; shift 2 ;;
-      --replicas) replicas=${2:?--replicas needs a number}; shift 2 ;;
-      --ip) ip=${2:?--ip needs an address}; shift 2 ;;
-      *) die "unknown option for up: $1 (see ./lab --help)" ;;
+      --port) (($# > 1)) || usage_error "--port needs a number"; port=$2; shift 2 ;;
+      --replicas) (($# > 1)) || usage_error "--replicas needs a number"; replicas=$2; shift 2 ;;
+      --ip) (($# > 1)) || usage_error "--ip needs an address"; ip=$2; shift 2 ;;
+      *) usage_error "unknown option for up: $1 (see ./lab up --help)" ;;
     esac
   done
-  [[ $port =~ ^[0-9]+$ && $port -ge 1 && $port -le 65535 ]] || die "--port $port is not a port number (1-65535)"
-  [[ $replicas =~ ^[0-9]+$ && $replicas -ge 1 && $replicas -le 8 ]] || die "--replicas $replicas is not a number from 1 to 8"
+  [[ $port =~ ^[0-9]+$ && $port -ge 1 && $port -le 65535 ]] || usage_error "--port $port is not a port number (1-65535)"
+  [[ $replicas =~ ^[0-9]+$ && $replicas -ge 1 && $replicas -le 8 ]] || usage_error "--replicas $replicas is not a number from 1 to 8"
   setup
   local token=${JUPYTER_TOKEN:-}
   [[ -n $token ]] || token=$("$PYTHON" -c 'import secrets; print(secrets.token_hex(24))')
@@ -39,12 +39,12 @@ cmd_exec() {
   local out="$STATE/executed" notebooks=()
   while (($#)); do
     case $1 in
-      --out) out=${2:?--out needs a directory}; shift 2 ;;
-      -*) die "unknown option for exec: $1 (see ./lab --help)" ;;
+      --out) (($# > 1)) || usage_error "--out needs a directory"; out=$2; shift 2 ;;
+      -*) usage_error "unknown option for exec: $1 (see ./lab exec --help)" ;;
       *) [[ -f $1 ]] || die "no notebook at $1"; notebooks+=("$(realpath "$1")"); shift ;;
     esac
   done
-  ((${#notebooks[@]})) || die "exec needs at least one notebook, e.g. ./lab exec notebooks/mnist_training.ipynb"
+  ((${#notebooks[@]})) || usage_error "exec needs at least one notebook, e.g. ./lab exec notebooks/mnist_training.ipynb"
   setup
   mkdir -p "$out"
   local nb

@@ -1,5 +1,5 @@
 # Sourced by ./lab: `./lab test`, the one command that runs every test (CI runs it too), and its opt-in groups.
-# Needs: common.sh (ROOT, STATE, PYTHON, say, die), install.sh (setup, ensure_packages, ensure_kustomize),
+# Needs: common.sh (ROOT, STATE, PYTHON, say, die, usage_error), install.sh (setup, ensure_packages, ensure_kustomize),
 #   replicas.sh (ensure_nginx); scripts/lab/trx-counts.py.
 # Provides: cmd_test.
 
@@ -27,7 +27,7 @@ cmd_test() {
       projects=(--project "${only[0]}") ;;
     --arm64)   # opt-in: the ML job on arm64 under qemu (tests/EdgeAi.Image.Tests/arm64.sh says what it covers)
       [[ ${2:-} == --torchsharp && -n ${3:-} ]] \
-        || die "--arm64 needs --torchsharp DIR: a git checkout of dotnet/TorchSharp at the pinned release (the source of the arm64 backend)"
+        || usage_error "--arm64 needs --torchsharp DIR: a git checkout of dotnet/TorchSharp at the pinned release (the source of the arm64 backend)"
       # gcc-aarch64-linux-gnu: the arm64 .NET stand-in's `dotnet` (tests/EdgeAi.Image.Tests/dotnet-arm64).
       ensure_packages "${IMAGE_TOOLS[@]}" qemu-user-static binfmt-support dataset-fashion-mnist gcc-aarch64-linux-gnu libc6-dev-arm64-cross
       [[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]] || { mountpoint -q /proc/sys/fs/binfmt_misc \
@@ -37,7 +37,7 @@ cmd_test() {
       dotnet build "$ROOT/tests/EdgeAi.Core.Tests" -c Release -v quiet -nologo >/dev/null || die "build failed"
       exec "$ROOT/tests/EdgeAi.Image.Tests/arm64.sh" "$(realpath "$3")" ;;
     "") ;;
-    *) die "unknown option for test: $1 (see ./lab --help)" ;;
+    *) usage_error "unknown option for test: $1 (see ./lab test --help)" ;;
   esac
   # Everything a test needs is installed here, before any test starts: a test that installed its own tools would
   # meet whatever else holds the package manager at that moment, in the middle of the run.

@@ -21,6 +21,46 @@ public sealed class LabInstallTests
         Assert.True(nginx.ExitCode == 0, "nginx is not installed: ./lab test installs it before the tests start");
     }
 
+    /// <summary>A user who is not root and lacks a package: without sudo, ./lab says what to run as root, updating the
+    /// package lists first (a fresh machine has none); with sudo but no terminal to ask on, it runs nothing as root
+    /// unless EDGEAI_ASSUME_YES=1 says so.</summary>
+    [Theory]
+    [InlineData(false, null, "missing packages: edgeai-no-such-package; install them as root (apt-get update && apt-get install edgeai-no-such-package), then run ./lab again")]
+    [InlineData(true, null, "not running sudo without asking, and there is no terminal to ask on: install them (sudo sh -c 'apt-get update && apt-get install edgeai-no-such-package') or set EDGEAI_ASSUME_YES=1")]
+    [InlineData(true, "1", "could not install edgeai-no-such-package")]
+    public void A_user_who_is_not_root_is_told_what_to_install_and_sudo_runs_only_when_asked_for(bool sudo, string? assumeYes, string message)
+    {
+        using var temp = new TempDirectory();
+        // This machine's programs, with a sudo of the test's own that records its calls, or none.
+        var bin = Directory.CreateDirectory(temp.Combine("bin")).FullName;
+        foreach (var program in new[] { "/usr/local/bin", "/usr/bin", "/usr/sbin" }.SelectMany(Directory.GetFiles))
+            if (Path.GetFileName(program) != "sudo" && !File.Exists(Path.Combine(bin, Path.GetFileName(program))))
+                File.CreateSymbolicLink(Path.Combine(bin, Path.GetFileName(program)), program);
+        var calls = temp.Combine("sudo-calls");
+        if (sudo)
+        {
+            File.WriteAllText(Path.Combine(bin, "sudo"), $"#!/bin/sh\necho \"$*\" >> '{calls}'\nexit 1\n");
+            File.SetUnixFileMode(Path.Combine(bin, "sudo"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        // `id` answers as a user who is not root would, whoever runs the tests.
+        var install = Processes.Info("bash", ["-c", "set -euo pipefail; source scripts/lab/common.sh; source scripts/lab/install.sh; " +
+                                                    "id() { echo 1000; }; ensure_packages edgeai-no-such-package"]);
+        install.WorkingDirectory = RealData.RepositoryRoot;
+        install.Environment["PATH"] = bin;
+        install.Environment["EDGEAI_DPKG_LOCK_TIMEOUT"] = "3";
+        install.Environment.Remove("EDGEAI_ASSUME_YES");
+        if (assumeYes is not null)
+            install.Environment["EDGEAI_ASSUME_YES"] = assumeYes;
+        var result = Processes.Execute(install, TimeSpan.FromMinutes(1), input: "");   // standard input: a pipe, not a terminal
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains(message, result.Stderr);
+        Assert.DoesNotContain(" )", result.Stderr);
+        if (assumeYes is null)
+            Assert.False(File.Exists(calls), $"sudo ran unasked: {(File.Exists(calls) ? File.ReadAllText(calls) : "")}");
+        else
+            Assert.Contains("apt-get", File.ReadAllText(calls));
+    }
+
     [Fact]
     public async Task An_install_waits_for_the_dpkg_lock_naming_its_holder_and_gives_up_after_its_bound()
     {

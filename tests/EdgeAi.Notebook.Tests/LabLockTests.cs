@@ -36,6 +36,34 @@ public sealed class LabLockTests : IDisposable
         Report.Line("lab", $"./lab feed twice as {user.Name}: the second in {clock.Elapsed.TotalSeconds:F1} s");
     }
 
+    /// <summary>Two ./lab commands at once: the second waits, naming the first as the lock's holder (its shell, which
+    /// keeps the lock after the `flock` that took it has exited), and gives up after EDGEAI_LOCK_TIMEOUT.</summary>
+    [Fact]
+    public async Task A_command_waiting_for_the_lock_names_the_shell_that_holds_it()
+    {
+        var file = temp.Combine("feed.lock");
+        var hold = Processes.Info("bash", ["-c", "set -euo pipefail; source scripts/lab/common.sh; " +
+                                                 "hold() { echo held; sleep 60; }; with_lock \"$1\" 'the test lock' hold", "holder", file]);
+        hold.WorkingDirectory = RealData.RepositoryRoot;
+        using var holder = RunningProcess.Start(hold, "the lock's holder");
+        try
+        {
+            await holder.WaitForLineAsync(new System.Text.RegularExpressions.Regex("^held$"), TimeSpan.FromSeconds(30), "take the lock");
+            var waiter = Processes.Info("bash", ["-c", "set -euo pipefail; source scripts/lab/common.sh; with_lock \"$1\" 'the test lock' true", "waiter", file]);
+            waiter.WorkingDirectory = RealData.RepositoryRoot;
+            waiter.Environment["EDGEAI_LOCK_TIMEOUT"] = "1";
+            var result = Processes.Execute(waiter, TimeSpan.FromMinutes(1));
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains($"waiting for the test lock ({file}), held by PID {holder.Id} (bash)", result.Stderr);
+            Assert.Contains($"gave up after 1 s waiting for the test lock ({file}), held by PID {holder.Id} (bash)", result.Stderr);
+        }
+        finally
+        {
+            if (!holder.HasExited)
+                Process.GetProcessById(holder.Id).Kill(entireProcessTree: true);
+        }
+    }
+
     public void Dispose()
     {
         user?.Dispose();

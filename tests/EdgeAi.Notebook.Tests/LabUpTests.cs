@@ -86,16 +86,16 @@ public sealed class LabUpTests : IDisposable
     [Fact]
     public async Task A_wait_on_lab_up_ends_as_soon_as_it_exits_and_shows_its_last_lines()
     {
-        // A lab that cannot start (here: a refused option; on a fresh machine, a failed install) ends the test's wait
-        // for its URL at once, with what it said, instead of after the whole start timeout.
+        // A lab that cannot start (here: a refused option, a usage error, which exits 2; on a fresh machine, a failed
+        // install) ends the test's wait for its URL at once, with what it said, instead of after the whole start timeout.
         using var lab = Lab.StartRunning(Lab.Start(temp.Combine("books"), "up", "--replicas", "9"));
         var clock = Stopwatch.StartNew();
         var error = await Assert.ThrowsAnyAsync<Exception>(() => lab.WaitForLineAsync(new Regex(@"open http://"), Lab.StartTimeout, "print its URL"));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"the wait took {clock.Elapsed.TotalSeconds:F0} s");
-        Assert.Contains("./lab up --replicas 9 exited 1 before it would print its URL", error.Message);
+        Assert.Contains("./lab up --replicas 9 exited 2 before it would print its URL", error.Message);
         Assert.Contains("--replicas 9 is not a number from 1 to 8", error.Message);
         error = await Assert.ThrowsAnyAsync<Exception>(() => lab.WaitUntilAsync(() => Task.CompletedTask.ContinueWith(_ => throw new HttpRequestException()), Lab.StartTimeout, "serve"));
-        Assert.Contains("exited 1 before it would serve", error.Message);
+        Assert.Contains("exited 2 before it would serve", error.Message);
     }
 
     static string CommandLine(int pid)

@@ -29,6 +29,35 @@ public sealed class CliTests(TrainedFashionModel fashion) : IDisposable
         Assert.Empty(Directory.GetFileSystemEntries(store));
     }
 
+    /// <summary>An option that is wrong whatever the data is named before the data is looked for: here there is none.</summary>
+    [Theory]
+    [InlineData("train --threads 999", "threads 999 is outside 1-")]
+    [InlineData("train --epochs 0", "epochs 0 is outside 1-100")]
+    [InlineData("train --name ../up", "Model name '../up' is not allowed")]
+    [InlineData("eval ../up", "Model name '../up' is not allowed")]
+    [InlineData("predict --count 0", "Count 0 is outside 1-100")]
+    public void A_wrong_option_is_named_before_the_data_is_looked_for(string arguments, string message)
+    {
+        var data = Directory.CreateDirectory(temp.Combine("no-data")).FullName;
+        var store = temp.Combine("books");
+        var (exit, output) = Run([.. arguments.Split(' '), "--data", data, "--store", store]);
+        Assert.Equal(2, exit);
+        Assert.Contains(message, output);
+        Assert.DoesNotContain(data, output);   // the missing data's message names the folder
+        Assert.Empty(Directory.GetFileSystemEntries(data));
+        Assert.False(Directory.Exists(store));
+    }
+
+    [Fact]
+    public void Train_help_gives_each_default_once()
+    {
+        var (exit, output) = Run("train", "--help");
+        Assert.Equal(0, exit);
+        var threads = output.Split('\n').Single(l => l.TrimStart().StartsWith("--threads"));
+        Assert.Contains($"[default: {EdgeAi.Core.Training.TrainingOptions.DefaultThreads}]", threads);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(threads, "default"));
+    }
+
     [Theory]
     [InlineData("train --epochs three", "three")]
     [InlineData("train --no-such-option", "--no-such-option")]
@@ -67,6 +96,29 @@ public sealed class CliTests(TrainedFashionModel fashion) : IDisposable
         Assert.True(exit == 0, output);
         Assert.Contains(saved.Name, output);
         Assert.Contains($"v{saved.Version}", output);
+    }
+
+    /// <summary>eval's confusion matrix: a row per true label, a column per predicted one, which add up to the test set
+    /// and agree with the accuracies printed above it.</summary>
+    [Fact, Trait("Needs", "libtorch")]
+    public void Eval_prints_the_confusion_matrix_that_its_accuracies_come_from()
+    {
+        var saved = fashion.Saved.Manifest;
+        var (exit, output) = Run("eval", $"{saved.Name}@{saved.Version}", "--store", fashion.Store.Root, "--data", RealData.RequireFashionMnist());
+        Assert.True(exit == 0, output);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var header = Array.IndexOf(lines, "confusion matrix (rows: true label, columns: predicted label):");
+        Assert.True(header > 0, output);
+        Assert.Equal(Enumerable.Range(0, 10).Select(c => c.ToString()), lines[header + 1].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        var rows = lines[(header + 2)..].Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(long.Parse).ToArray()).ToList();
+        Assert.Equal(10, rows.Count);
+        Assert.All(rows, r => Assert.Equal(11, r.Length));   // the true label, then its ten counts
+        Assert.Equal(Enumerable.Range(0, 10).Select(t => (long)t), rows.Select(r => r[0]));
+        Assert.Equal(10_000, rows.Sum(r => r[1..].Sum()));
+        var correct = rows.Select((r, t) => r[1 + t]).Sum();
+        Assert.Contains($"test accuracy {correct / 10_000.0:P2} on 10000 images", output);
+        for (var t = 0; t < 10; t++)
+            Assert.Contains($"  class {t}: {(double)rows[t][1 + t] / rows[t][1..].Sum():P1}", output);
     }
 
     [Fact, Trait("Needs", "libtorch")]
@@ -109,7 +161,7 @@ public sealed class CliTests(TrainedFashionModel fashion) : IDisposable
 
         var closed = Processes.Execute(Processes.Info("sh", ["-c", $"exec dotnet '{Cli}' list --store '{store}' >&-"]), TimeSpan.FromMinutes(2));
         Assert.Equal(74, closed.ExitCode);
-        Assert.StartsWith("error: cannot write the output: ", closed.Stderr.Trim());
+        Assert.Equal("error: cannot write the output: standard output is closed or not open for writing", closed.Stderr.Trim());
         Assert.DoesNotContain("Unhandled", closed.Stderr);
 
         // With standard error gone too, the exit code still tells what happened.
