@@ -5,24 +5,27 @@
 
 cmd_bench() {
   # Checked here, before the installs and builds, rather than by the benchmark program once they are done.
-  local args=("$@")
+  local args=("$@") federated=false
   while (($#)); do
     case $1 in
+      --federated) federated=true; shift ;;
       --threads|--repetitions) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage_error "$1 needs a whole number from 1, not '${2:-}'"; shift 2 ;;
       --data) [[ -n ${2:-} ]] || usage_error "--data needs a directory"; shift 2 ;;
       *) usage_error "unknown option for bench: $1 (see ./lab bench --help)" ;;
     esac
   done
   set -- "${args[@]}"
+  local bin store status=0
+  bin="$ROOT/tests/EdgeAi.Benchmarks/bin/Release/net10.0/linux-$(dotnet --info | sed -n 's/ *RID: *linux-//p')"
+  if $federated; then   # federations against centralised training, in this process: no kernel, no peer
+    ensure_packages dataset-fashion-mnist
+    dotnet build "$ROOT/tests/EdgeAi.Benchmarks" -c Release -v quiet -nologo >/dev/null
+    dotnet "$bin/EdgeAi.Benchmarks.dll" --federated "${args[@]/--federated/}"
+    return
+  fi
   setup
   ensure_packages dataset-fashion-mnist python3-torch libopenblas0-pthread
   dotnet build "$ROOT/tests/EdgeAi.Benchmarks" -c Release -v quiet -nologo >/dev/null
-  local bin store status=0
-  bin="$ROOT/tests/EdgeAi.Benchmarks/bin/Release/net10.0/linux-$(dotnet --info | sed -n 's/ *RID: *linux-//p')"
-  if [[ ${1:-} == --federated ]]; then   # federations against centralised training only (docs/federated.md)
-    dotnet "$bin/EdgeAi.Benchmarks.dll" "$@"
-    return
-  fi
   dotnet "$bin/EdgeAi.Benchmarks.dll" "$@" || status=$?
   say "the same through the magics in a live kernel"
   store=$(mktemp -d)

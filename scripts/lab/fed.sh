@@ -1,7 +1,7 @@
 # Sourced by ./lab: `./lab fed`, a federation on this machine as on a cluster: the aggregator and one worker process per
 # node, sharing nothing but the store's folder. As root each worker runs in a network namespace of its own with no
 # interface up, so nothing but the store's files can carry anything between them (the weights, never the data).
-# Needs: common.sh (ROOT, STATE, say, die). Provides: cmd_fed.
+# Needs: common.sh (ROOT, STATE, say, die, usage_error). Provides: cmd_fed.
 
 FED_NS_PREFIX=edgeai-fed
 
@@ -9,17 +9,17 @@ cmd_fed() {
   local nodes=4 name="" data="${EDGEAI_DATA_DIR:-}" store="${EDGEAI_WEIGHTS_DIR:-$EDGEAI_BOOKS/models}" args=("$@") i
   while (($#)); do
     case $1 in
-      --nodes) nodes=${2:?--nodes needs a number}; shift 2 ;;
-      --name) name=${2:?--name needs a model name}; shift 2 ;;
-      --data) data=${2:?--data needs a folder}; shift 2 ;;
-      --store) store=${2:?--store needs a folder}; shift 2 ;;
-      --help|-h) echo "./lab fed [edgeai fed aggregate options]: the aggregator and one worker process per node sharing only --store (default $store)."; return 0 ;;
-      *) shift ;;
+      --nodes|--name|--data|--store)
+        (($# >= 2)) || usage_error "$1 needs a value (./lab fed --help)"
+        case $1 in --nodes) nodes=$2 ;; --name) name=$2 ;; --data) data=$2 ;; --store) store=$2 ;; esac
+        shift 2 ;;
+      *) shift ;;   # the aggregator's own options: it names a bad one
     esac
   done
-  [[ $nodes =~ ^[0-9]+$ && $nodes -ge 1 && $nodes -le 64 ]] || die "--nodes $nodes is outside 1-64 (one process each on this machine)"
+  [[ $nodes =~ ^[0-9]+$ && $nodes -ge 1 && $nodes -le 64 ]] || usage_error "--nodes $nodes is outside 1-64 (one process each on this machine)"
   say "building the edgeai command line"
-  dotnet build "$ROOT/kernel/EdgeAi.Cli" -c Release -v quiet -nologo >/dev/null
+  dotnet build "$ROOT/kernel/EdgeAi.Cli" -c Release -v quiet -nologo >/dev/null || {
+    dotnet build "$ROOT/kernel/EdgeAi.Cli" -c Release -v quiet -nologo | grep -E 'error' | head -20; die "the edgeai command line did not build"; }
   local cli dir="$STATE/fed" namespaces=false pids=() aggregator
   cli="$ROOT/kernel/EdgeAi.Cli/bin/Release/net10.0/linux-$(dotnet --info | sed -n 's/ *RID: *linux-//p')/edgeai"
   mkdir -p "$dir" "$store"

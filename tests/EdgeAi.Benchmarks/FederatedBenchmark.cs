@@ -18,6 +18,7 @@ static class FederatedBenchmark
     public static async Task<int> RunAsync(string data)
     {
         var dataset = MnistDataset.Load(data);
+        EdgeAi.Core.Native.TorchNative.EnsureLoaded();
         TorchSharp.torch.set_num_threads(1);   // the nodes of a federation on one machine share its cores
         var clock = Stopwatch.StartNew();
         var central = Trainer.Train(dataset.Train, new TrainingOptions { Epochs = 3, Seed = Seed, Threads = 1 });

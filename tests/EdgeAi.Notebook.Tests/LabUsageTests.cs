@@ -13,6 +13,7 @@ public sealed class LabUsageTests
     [InlineData("bench", "        [--repetitions N]")]
     [InlineData("setup", "  setup ")]
     [InlineData("feed", "  feed [--remove]")]
+    [InlineData("fed", "  fed [--nodes 4] [--rounds 10]")]
     public void Each_commands_help_prints_its_usage_and_exits_0(string command, string line)
     {
         var result = Lab(command, "--help");
@@ -20,7 +21,7 @@ public sealed class LabUsageTests
         Assert.StartsWith($"Usage of ./lab {command}", result.Stdout);
         Assert.Contains(line, result.Stdout);
         // Its own entries only: the lines of the other commands, and the environment, are ./lab --help's.
-        var others = new[] { "up", "exec", "feed", "test", "bench", "setup" }.Where(c => c != command);
+        var others = new[] { "up", "exec", "feed", "test", "bench", "fed", "setup" }.Where(c => c != command);
         Assert.All(result.Stdout.Split('\n').Skip(1), l => Assert.DoesNotContain(others, c => l.StartsWith($"  {c} ")));
         Assert.DoesNotContain("EDGEAI_BOOKS", result.Stdout);
     }
@@ -36,6 +37,8 @@ public sealed class LabUsageTests
     [InlineData("test --arm64", "--arm64 needs --torchsharp DIR")]
     [InlineData("bench --threads many", "--threads needs a whole number from 1, not 'many'")]
     [InlineData("setup now", "setup takes no options: now")]
+    [InlineData("fed --nodes 0", "--nodes 0 is outside 1-64")]
+    [InlineData("fed --nodes", "--nodes needs a value")]
     public void A_command_line_it_cannot_run_exits_2_saying_why(string arguments, string message)
     {
         var result = Lab(arguments.Split(' ', StringSplitOptions.RemoveEmptyEntries));

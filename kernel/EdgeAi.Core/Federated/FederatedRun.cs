@@ -28,9 +28,15 @@ public static class FederatedRun
             .ToList();
         try
         {
-            var final = await aggregator;
-            await Task.WhenAll(workers);
-            return final;
+            // A node that fails is reported at once, not when the aggregator's deadline passes without it.
+            var running = new List<Task>([aggregator, .. workers]);
+            while (running.Count > 0)
+            {
+                var done = await Task.WhenAny(running);
+                await done;   // rethrows a node's or the aggregator's failure
+                running.Remove(done);
+            }
+            return await aggregator;
         }
         catch
         {

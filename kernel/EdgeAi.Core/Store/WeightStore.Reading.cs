@@ -62,9 +62,25 @@ public sealed partial class WeightStore
         {
             return ReadManifest(new ModelRef(name, null)).Manifest;
         }
-        catch (EdgeAiException) when (!List(name).Any())
+        catch (EdgeAiException) when (HasNoVersions(name))
         {
             return null;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;   // the model's folder went away while it was read (a writability probe removes the one it made)
+        }
+    }
+
+    bool HasNoVersions(string name)
+    {
+        try
+        {
+            return !List(name).Any();
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return true;   // gone between two reads: none
         }
     }
 
