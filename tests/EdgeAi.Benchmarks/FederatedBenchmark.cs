@@ -39,7 +39,7 @@ static class FederatedBenchmark
         missed += Target($"Dirichlet 0.5, 10 rounds, within 3 points of centralised: FedAvg {centralAccuracy - dirichlet.Accuracy[^1]:+0.00%;-0.00%} below",
                          dirichlet.Accuracy[^1] >= centralAccuracy - 0.03);
 
-        foreach (var (strategy, mu) in new[] { ("fedavg", 0.0), ("fedprox", 0.01), ("fedavgm", 0.0), ("fedadam", 0.0) })
+        foreach (var (strategy, mu) in new[] { ("fedavg", 0.0), ("fedprox", 0.01), ("fedprox", 0.1), ("fedavgm", 0.0), ("fedadam", 0.0) })
         {
             var shards = await Federate(dataset, "shards:2", strategy, mu, rounds: 30);
             Print("shards:2", mu > 0 ? $"{strategy} mu {mu}" : strategy, shards, centralAccuracy);

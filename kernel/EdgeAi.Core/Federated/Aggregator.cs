@@ -28,7 +28,9 @@ public sealed record RoundSummary(
 /// </summary>
 public sealed class Aggregator
 {
-    static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
+    // NFS has no inotify, so the store is polled: one folder listing a tenth of a second per node is a few hundred
+    // bytes of READDIR, and it bounds what waiting adds to a round.
+    static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
     readonly WeightStore store;
     readonly string name;

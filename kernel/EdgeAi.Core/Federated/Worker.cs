@@ -14,7 +14,9 @@ namespace EdgeAi.Core.Federated;
 /// </summary>
 public sealed class Worker
 {
-    static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
+    // NFS has no inotify, so the store is polled: one folder listing a tenth of a second per node is a few hundred
+    // bytes of READDIR, and it bounds what waiting adds to a round.
+    static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
     readonly WeightStore store;
     readonly string name;
