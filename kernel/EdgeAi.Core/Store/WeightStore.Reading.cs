@@ -55,32 +55,21 @@ public sealed partial class WeightStore
         return new LoadedModel(model, manifest, clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>The manifest <c>latest</c> names, or null while <paramref name="name"/> has no version; a damaged store is an error.</summary>
+    /// <summary>The manifest <c>latest</c> names, or null while <paramref name="name"/> has no complete version (what a
+    /// federation's nodes poll); a damaged store is an error. The versions are looked for first: they are never
+    /// unpublished, so once one is there, reading latest finds it.</summary>
     public ModelManifest? FindLatest(string name)
     {
+        var modelDir = ModelDirectory(name);
         try
         {
+            if (!System.IO.Directory.Exists(modelDir) || !CompleteVersions(modelDir).Any())
+                return null;
             return ReadManifest(new ModelRef(name, null)).Manifest;
-        }
-        catch (EdgeAiException) when (HasNoVersions(name))
-        {
-            return null;
         }
         catch (DirectoryNotFoundException)
         {
             return null;   // the model's folder went away while it was read (a writability probe removes the one it made)
-        }
-    }
-
-    bool HasNoVersions(string name)
-    {
-        try
-        {
-            return !List(name).Any();
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return true;   // gone between two reads: none
         }
     }
 

@@ -49,12 +49,8 @@ public sealed class FedTrainCommand : MagicCommand
     {
         var errors = new List<string>();
         var settings = Settings(errors);
-        try
-        { settings.Validate(int.MaxValue); }
-        catch (EdgeAiException e) { errors.Add(e.Message); }
-        try
-        { ModelRef.ValidateName(Name); }
-        catch (EdgeAiException e) { errors.Add(e.Message); }
+        Magic.Check(errors, () => settings.Validate(int.MaxValue));
+        Magic.Check(errors, () => ModelRef.ValidateName(Name));
         return Magic.AllAtOnce(errors);
     }
 }

@@ -50,6 +50,20 @@ static class Magic
         });
     }
 
+    /// <summary>Runs one of the core's checks and keeps its message instead of stopping at it: a magic reports all of
+    /// its problems at once (<see cref="AllAtOnce"/>).</summary>
+    public static void Check(List<string> errors, Action check)
+    {
+        try
+        {
+            check();
+        }
+        catch (EdgeAiException e)
+        {
+            errors.Add(e.Message);
+        }
+    }
+
     /// <summary>The kernel reports only the first validation error, so every problem goes into one message.</summary>
     public static IEnumerable<string> AllAtOnce(List<string> errors) => errors.Count == 0 ? [] : [string.Join(" ", errors)];
 

@@ -25,12 +25,8 @@ public sealed class MnistExportCommand : MagicCommand
         var errors = new List<string>();
         if (Help)
             return [];   // --help alone is a whole command: the usage says what --out takes
-        try
-        { ModelRef.Parse(Model); }
-        catch (EdgeAiException e) { errors.Add(e.Message); }
-        try
-        { ModelExport.ParseFormat(Format); }
-        catch (EdgeAiException e) { errors.Add(e.Message); }
+        Magic.Check(errors, () => ModelRef.Parse(Model));
+        Magic.Check(errors, () => ModelExport.ParseFormat(Format));
         if (string.IsNullOrWhiteSpace(Out))
             errors.Add("--out is required: name the file to write, e.g. --out mnist.onnx.");
         return Magic.AllAtOnce(errors);

@@ -37,12 +37,8 @@ public sealed class MnistTrainCommand : MagicCommand
     {
         var errors = new List<string>();
         var options = Options(errors);   // a value that is not a number is replaced by its default here
-        try
-        { options.Validate(int.MaxValue); }
-        catch (EdgeAiException e) { errors.Add(e.Message); }
-        try
-        { ModelRef.ValidateName(Name); }
-        catch (EdgeAiException e) { errors.Add(e.Message); }
+        Magic.Check(errors, () => options.Validate(int.MaxValue));
+        Magic.Check(errors, () => ModelRef.ValidateName(Name));
         return Magic.AllAtOnce(errors);
     }
 }

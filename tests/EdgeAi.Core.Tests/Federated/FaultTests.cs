@@ -142,6 +142,9 @@ public sealed class FaultTests : IDisposable
         ModelManifest? global = null;
         await RoundZero(run, () => (global = store.FindLatest("fed")) is not null);
         var folders = new RoundFolders(store, "fed", global!.Federation!.Settings.Id);
+        // Each update is made whole elsewhere (and spoiled there), then moved into the round's folder: the aggregator
+        // must never see one before it is what the test means it to be.
+        var scratch = new RoundFolders(new WeightStore(temp.Combine("scratch")), "fed", global.Federation.Settings.Id);
         UpdateManifest Claim(int node) => new()
         {
             FederationId = global.Federation.Settings.Id,
@@ -157,24 +160,29 @@ public sealed class FaultTests : IDisposable
             Origin = OriginInfo.Current(),
             CreatedUtc = DateTimeOffset.UtcNow,
         };
-        string Publish(int seed, int node, Action<MnistMlp>? spoil = null, UpdateManifest? claim = null)
+        string Publish(int seed, int node, Action<MnistMlp>? spoil = null, UpdateManifest? claim = null, Action<string>? damage = null)
         {
             using var model = new MnistMlp(seed);
             spoil?.Invoke(model);
-            var path = folders.Publish(model, claim ?? Claim(node));
+            var made = Path.Combine(scratch.Store.Root, scratch.Publish(model, claim ?? Claim(node) with { CreatedUtc = DateTimeOffset.UtcNow }));
+            damage?.Invoke(Path.Combine(made, ModelManifest.WeightsFile));
+            var target = Path.Combine(folders.RoundDirectory(0), Path.GetFileName(made));
+            Directory.CreateDirectory(folders.RoundDirectory(0));
+            Directory.Move(made, target);
             Thread.Sleep(20);   // the aggregator takes each node's first update by time
-            return Path.Combine(path, ModelManifest.WeightsFile);
+            return Path.Combine(folders.Relative(target), ModelManifest.WeightsFile);
         }
 
-        var badChecksum = Publish(10, 1);
-        var file = Path.Combine(storeRoot, badChecksum);
-        var bytes = File.ReadAllBytes(file);
-        bytes[^1] ^= 0x40;                                  // one bit of one weight, same size
-        File.WriteAllBytes(file, bytes);
+        var badChecksum = Publish(10, 1, damage: file =>
+        {
+            var bytes = File.ReadAllBytes(file);
+            bytes[^1] ^= 0x40;                              // one bit of one weight, same size
+            File.WriteAllBytes(file, bytes);
+        });
         var nan = Publish(11, 1, m => { using var _ = torch.no_grad(); m.state_dict()["3.bias"][5] = float.NaN; });
-        var foreign = Publish(12, 0, claim: Claim(0) with { FederationId = "0123456789abcdef" });
-        var otherBase = Publish(13, 0, claim: Claim(0) with { BaseVersion = 99 });
-        var wrongShapes = PlantWrongShapes(folders, Claim(1));
+        var foreign = Publish(12, 0, claim: Claim(0) with { FederationId = "0123456789abcdef", CreatedUtc = DateTimeOffset.UtcNow });
+        var otherBase = Publish(13, 0, claim: Claim(0) with { BaseVersion = 99, CreatedUtc = DateTimeOffset.UtcNow });
+        var wrongShapes = PlantWrongShapes(folders, Claim(1), temp.Combine("scratch"));
         var first = Publish(14, 0);
         var duplicate = Publish(15, 0);
         var good = Publish(16, 1);
@@ -197,22 +205,25 @@ public sealed class FaultTests : IDisposable
                          () => run.IsCompleted ? "ended" : null, () => run.Exception?.ToString() ?? "");
 
     /// <summary>An update whose file is sound safetensors, with a true checksum, of another network (64 hidden units).</summary>
-    static string PlantWrongShapes(RoundFolders folders, UpdateManifest claim)
+    static string PlantWrongShapes(RoundFolders folders, UpdateManifest claim, string scratch)
     {
         using var other = torch.nn.Sequential(("1", torch.nn.Linear(784, 64)), ("2", torch.nn.ReLU()), ("3", torch.nn.Linear(64, 128)),
                                               ("4", torch.nn.ReLU()), ("5", torch.nn.Linear(128, 10)));
         using var buffer = new MemoryStream();
         other.save_safetensors(buffer, leaveOpen: true);
         var weights = buffer.ToArray();
-        var folder = Path.Combine(folders.RoundDirectory(0), $"node-001-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(folder);
-        File.WriteAllBytes(Path.Combine(folder, ModelManifest.WeightsFile), weights);
+        var name = $"node-001-{Guid.NewGuid():N}";
+        var made = Path.Combine(scratch, name);
+        Directory.CreateDirectory(made);
+        File.WriteAllBytes(Path.Combine(made, ModelManifest.WeightsFile), weights);
         var manifest = claim with
         {
             WeightsSha256 = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(weights)).ToLowerInvariant(),
             WeightsBytes = weights.Length,
         };
-        File.WriteAllText(Path.Combine(folder, RoundFolders.UpdateFile), JsonSerializer.Serialize(manifest, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
+        File.WriteAllText(Path.Combine(made, RoundFolders.UpdateFile), JsonSerializer.Serialize(manifest, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
+        var folder = Path.Combine(folders.RoundDirectory(0), name);
+        Directory.Move(made, folder);   // visible whole, as a node publishes
         Thread.Sleep(20);
         return Path.Combine(folders.Relative(folder), ModelManifest.WeightsFile);
     }
