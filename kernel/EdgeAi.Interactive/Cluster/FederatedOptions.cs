@@ -43,8 +43,8 @@ public sealed partial record FederatedOptions(string Name)
     /// and for each next global model: a round may itself wait a round timeout for a slow node.</summary>
     public int WorkerTimeoutSeconds => Math.Min(2 * RoundTimeoutSeconds, MaxTimeoutSeconds);
 
-    // edgeai fed's own limits (its FederationSettings), checked here before anything is created.
-    public const int MaxNodes = 256, MaxRounds = 1000, MaxTimeoutSeconds = 86_400;
+    public const int MaxNodes = Core.Federated.FederationSettings.MaxNodes, MaxRounds = Core.Federated.FederationSettings.MaxRounds,
+        MaxTimeoutSeconds = (int)Core.Federated.FederationSettings.MaxRoundTimeoutSeconds;
     // An Indexed Job's pods are named and hostnamed JOB-INDEX: the workers' name leaves room for "-255".
     const int MaxLabel = 63, Prefix = 11 /* "edgeai-fed-" */, LongestSuffix = 12 /* "-workers-255" */;
 
@@ -68,32 +68,29 @@ public sealed partial record FederatedOptions(string Name)
     public string WorkersJob => JobStem + "-workers";
     public string AggregatorJob => JobStem + "-aggregator";
 
-    /// <summary>Throws naming the first value <c>edgeai fed aggregate</c> would refuse, before anything is created.</summary>
+    /// <summary>The run's settings as the core checks them (the aggregator records them in round 0's manifest).</summary>
+    public Core.Federated.FederationSettings Settings => new()
+    {
+        Id = "",
+        Nodes = Nodes,
+        Rounds = Rounds,
+        LocalEpochs = LocalEpochs,
+        Partition = Partition,
+        Strategy = Strategy,
+        Mu = Mu ?? 0,
+        MinNodes = EffectiveMinNodes,
+        RoundTimeoutSeconds = RoundTimeoutSeconds,
+        Seed = Seed,
+    };
+
+    /// <summary>Throws, naming every value <c>edgeai fed aggregate</c> would refuse, before anything is created: the
+    /// core's own checks, so the Jobs and the CLI cannot disagree.</summary>
     public void Validate()
     {
-        static EdgeAiException Bad(string what) => new($"Federated training: {what}.");
-        if (!RunName().IsMatch(Name))
-            throw Bad($"the name '{Name}' is not a store name: 1-64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit");
-        if (Nodes is < 1 or > MaxNodes)
-            throw Bad($"nodes is {Nodes}; it must be 1 to {MaxNodes}");
-        if (Rounds is < 1 or > MaxRounds)
-            throw Bad($"rounds is {Rounds}; it must be 1 to {MaxRounds}");
-        if (LocalEpochs < 1)
-            throw Bad($"local epochs is {LocalEpochs}; it must be at least 1");
-        if (!PartitionSpec().IsMatch(Partition))
-            throw Bad($"the partition '{Partition}' is none of iid, none, dirichlet:ALPHA (ALPHA > 0) or shards:K (K >= 1)");
-        if (Strategy is not ("fedavg" or "fedprox" or "fedavgm" or "fedadam"))
-            throw Bad($"the strategy '{Strategy}' is none of fedavg, fedprox, fedavgm or fedadam");
-        if (Mu is { } mu && !(mu is >= 0 and <= 10))
-            throw Bad($"mu is {mu}; it must be 0 to 10");
-        if (EffectiveMinNodes < 1 || EffectiveMinNodes > Nodes)
-            throw Bad($"min-nodes is {EffectiveMinNodes}; it must be 1 to the {Nodes} nodes");
-        if (RoundTimeoutSeconds is < 1 or > MaxTimeoutSeconds)
-            throw Bad($"the round timeout is {RoundTimeoutSeconds} s; it must be 1 to {MaxTimeoutSeconds} s");
-        if (Seed < 0)
-            throw Bad($"the seed is {Seed}; it must be 0 or more");
+        Core.Store.ModelRef.ValidateName(Name);
+        Settings.Validate(int.MaxValue);   // the data's size is the aggregator's to check
         if (string.IsNullOrWhiteSpace(Image))
-            throw Bad("no image is given");
+            throw new EdgeAiException("Federated training: no image is given.");
     }
 
     /// <summary><c>edgeai fed aggregate</c>'s arguments, in the order of k8s/jobs/federated/aggregator.yaml.</summary>
@@ -115,9 +112,4 @@ public sealed partial record FederatedOptions(string Name)
     [GeneratedRegex("[^a-z0-9-]+")]
     private static partial Regex NotLabel();
 
-    [GeneratedRegex(@"^[a-z0-9][a-z0-9._-]{0,63}\z")]   // the store's model names
-    private static partial Regex RunName();
-
-    [GeneratedRegex(@"^(iid|none|dirichlet:(?=[0-9.]*[1-9])[0-9]+(\.[0-9]+)?|shards:[1-9][0-9]*)$")]
-    private static partial Regex PartitionSpec();
 }

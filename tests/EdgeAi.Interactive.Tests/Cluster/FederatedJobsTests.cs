@@ -77,10 +77,10 @@ public sealed class FederatedJobsTests
     }
 
     [Theory]
-    [InlineData("partition", "the partition 'dirichlet:0' is none of")]
-    [InlineData("strategy", "the strategy 'fedsgd' is none of")]
-    [InlineData("min-nodes", "min-nodes is 5; it must be 1 to the 4 nodes")]
-    [InlineData("name", "the name 'Two words' is not a store name")]
+    [InlineData("partition", "Partition 'dirichlet:0': alpha 0 must be above 0")]
+    [InlineData("strategy", "Strategy 'fedsgd' is not known. Allowed: fedavg, fedprox, fedavgm or fedadam")]
+    [InlineData("min-nodes", "min nodes 5 is outside 1-4 (the nodes)")]
+    [InlineData("name", "Model name 'Two words' is not allowed")]
     public async Task Options_edgeai_would_refuse_are_refused_by_name_before_anything_is_sent(string what, string message)
     {
         var options = what switch
