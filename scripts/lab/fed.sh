@@ -30,6 +30,7 @@ cmd_fed() {
 
   # The aggregator first: it reads (or downloads) the data and publishes round 0; the workers, offline in their
   # namespaces, then find the data where it left it.
+  : >"$dir/aggregator.log"   # an earlier run's lines must not start this run's workers
   "$cli" fed aggregate "${args[@]}" --store "$store" > >(tee "$dir/aggregator.log") 2>&1 &
   aggregator=$!
   trap 'kill -TERM "$aggregator" "${pids[@]}" 2>/dev/null; wait 2>/dev/null; fed_netns_down; exit 130' INT TERM

@@ -46,13 +46,15 @@ public sealed class Aggregator
     }
 
     /// <summary>Runs (or resumes) the federation that <paramref name="settings"/> describe (its Id is ignored: a new
-    /// federation gets a new one) to its last round; returns the final global version's manifest.</summary>
+    /// federation gets a new one) to its last round; returns the final global version's manifest.
+    /// <paramref name="opened"/> gets the global version the nodes train first (round 0's, or the one resumed).</summary>
     public async Task<ModelManifest> RunAsync(FederationSettings settings, Action<RoundSummary>? roundClosed = null,
-                                              CancellationToken cancel = default)
+                                              CancellationToken cancel = default, Action<ModelManifest>? opened = null)
     {
         var (_, strategy) = settings.Validate(dataset.Train.Count);
         store.RequireWritable(name);
         var current = Resumable(settings) ?? Start(settings);
+        opened?.Invoke(current);
         var record = current.Federation!;
         var folders = new RoundFolders(store, name, record.Settings.Id);
         var started = DateTimeOffset.UtcNow;

@@ -21,7 +21,13 @@ public static class FederatedRun
             partition.Indices(dataset.Train.Labels, node, settings.Nodes, settings.Seed);
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        var aggregator = Task.Run(() => new Aggregator(store, name, dataset, log).RunAsync(settings, roundClosed, stop.Token), stop.Token);
+        var opened = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var aggregator = Task.Run(() => new Aggregator(store, name, dataset, log).RunAsync(settings, roundClosed, stop.Token, _ => opened.TrySetResult()), stop.Token);
+        // The nodes start once this federation's first global model is there: before it, the store may still show an
+        // earlier, finished run under the same name.
+        await Task.WhenAny(opened.Task, aggregator);
+        if (aggregator.IsCompleted)
+            return await aggregator;   // failed before round 0 (or resumed a finished run): its exception, or its result
         var workers = Enumerable.Range(0, settings.Nodes)
             .Select(node => Task.Run(() => new Worker(store, name, node, dataset.Train, log)
                 .RunAsync(TimeSpan.FromSeconds(Math.Max(60, settings.RoundTimeoutSeconds)), stop.Token), stop.Token))

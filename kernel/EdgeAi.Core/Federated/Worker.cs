@@ -49,13 +49,18 @@ public sealed class Worker
         {
             cancel.ThrowIfCancellationRequested();
             var global = store.FindLatest(name);
-            if (global?.Federation is { } record && (done is null || done.Value.Id != record.Settings.Id || done.Value.Round < record.Round))
+            // A finished federation ends this worker only if it took part in it: one this worker never saw is an
+            // earlier run under the same name, and the aggregator of a new one may not have published round 0 yet.
+            var finished = global?.Federation is { } f && f.Round >= f.Settings.Rounds;
+            var mine = global?.Federation is { } g && done?.Id == g.Settings.Id;
+            if (finished && (mine || DateTimeOffset.UtcNow - waitingSince > wait))
             {
-                if (record.Round >= record.Settings.Rounds)
-                {
-                    log($"node {node}: {name} finished its {record.Settings.Rounds} rounds as {global.Ref}");
-                    return rounds;
-                }
+                log(mine ? $"node {node}: {name} finished its {global!.Federation!.Settings.Rounds} rounds as {global.Ref}"
+                         : $"node {node}: no new federation of '{name}' started within {wait.TotalSeconds:F0} s; the latest, {global!.Ref}, had finished before this node started");
+                return rounds;
+            }
+            if (!finished && global?.Federation is { } record && (done is null || done.Value.Id != record.Settings.Id || done.Value.Round < record.Round))
+            {
                 if (node >= record.Settings.Nodes)
                     throw new EdgeAiException($"Node {node} is outside 0-{record.Settings.Nodes - 1}: federation {record.Settings.Id} of {name} has {record.Settings.Nodes} nodes.");
                 var folders = new RoundFolders(store, name, record.Settings.Id);

@@ -114,6 +114,21 @@ public sealed class FaultTests : IDisposable
     }
 
     [Fact]
+    public async Task A_worker_started_before_the_aggregator_of_a_second_run_under_the_same_name_waits_and_takes_part()
+    {
+        var first = Aggregator(nodes: 1, rounds: 1, minNodes: 1, timeout: 60);
+        Worker(0);
+        ExitsZero(first);
+        var early = Worker(0);                     // the store shows the finished first run
+        await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
+        Assert.False(early.HasExited, $"the worker left before the second run started:\n{early.Tail()}");
+        var second = Aggregator(nodes: 1, rounds: 2, minNodes: 1, timeout: 60);
+        ExitsZero(second);
+        ExitsZero(early);
+        Assert.Contains("took part in 2 round(s)", early.Output);
+    }
+
+    [Fact]
     public async Task An_aggregator_killed_while_publishing_resumes_and_no_round_is_lost_or_published_twice()
     {
         var aggregator = Aggregator(nodes: 2, rounds: 4, minNodes: 2, timeout: 60);

