@@ -32,9 +32,10 @@ sealed class SerialStep(MnistMlp model, FlatAdam optimizer, int capacity) : ITra
 /// slice; the parameters are read again only after every slice is updated. The parts and the order of the sums are
 /// fixed by N, so a run is the same for a given N and seed; it differs from another N by float rounding only.
 ///
-/// A step at batch 32 is about a quarter of a millisecond, and the workers meet twice a step. Each meeting is a
-/// semaphore that spins briefly before it blocks: on idle cores a worker is on its way in microseconds, and where the
-/// cores are shared or a pod's CPU quota is tight, a waiting worker sleeps instead of burning the time the others need.
+/// A step at batch 32 is well under a millisecond, and the workers meet twice a step (what that costs: "Training on
+/// two threads" in docs/performance.md). Each meeting is a semaphore that spins briefly before it blocks: on idle cores
+/// a worker is on its way in microseconds, and where the cores are shared or a pod's CPU quota is tight, a waiting
+/// worker sleeps instead of burning the time the others need.
 /// Written by hand: TorchSharp has no data-parallel training on CPU, and libtorch's own threads split each product
 /// (eight small ones a step), which gained nothing here.
 /// </summary>
