@@ -10,9 +10,13 @@ namespace EdgeAi.Core.Federated;
 /// </summary>
 public static class FederatedRun
 {
+    /// <summary>
+    /// Runs the federation; with <paramref name="workerCommand"/> (an <c>edgeai</c> command: <see cref="WorkerProcess.FindCommand"/>)
+    /// each node is a process of its own, as on a cluster, else a thread of this process.
+    /// </summary>
     public static async Task<ModelManifest> RunAsync(WeightStore store, string name, MnistDataset dataset, FederationSettings settings,
                                                      Action<RoundSummary>? roundClosed = null, Action<string>? log = null,
-                                                     CancellationToken cancel = default)
+                                                     CancellationToken cancel = default, IReadOnlyList<string>? workerCommand = null)
     {
         settings.Validate(dataset.Train.Count);
         // Every node's part is checked before anything is published: a partition that leaves a node without data fails here.
@@ -28,9 +32,12 @@ public static class FederatedRun
         await Task.WhenAny(opened.Task, aggregator);
         if (aggregator.IsCompleted)
             return await aggregator;   // failed before round 0 (or resumed a finished run): its exception, or its result
+        var wait = TimeSpan.FromSeconds(Math.Max(60, settings.RoundTimeoutSeconds));
+        using var processes = new ProcessGroup();
         var workers = Enumerable.Range(0, settings.Nodes)
-            .Select(node => Task.Run(() => new Worker(store, name, node, dataset.Train, log)
-                .RunAsync(TimeSpan.FromSeconds(Math.Max(60, settings.RoundTimeoutSeconds)), stop.Token), stop.Token))
+            .Select(node => workerCommand is null
+                ? Task.Run(() => new Worker(store, name, node, dataset.Train, log).RunAsync(wait, stop.Token), stop.Token)
+                : processes.Add(WorkerProcess.Start(workerCommand, node, name, store.Root, dataset.Directory, wait, log ?? (_ => { }))).WaitAsync(stop.Token))
             .ToList();
         try
         {
@@ -51,6 +58,24 @@ public static class FederatedRun
             { await Task.WhenAll([.. workers, aggregator]); }
             catch (Exception) { }   // the first failure is the one reported
             throw;
+        }
+    }
+
+    /// <summary>The worker processes of one run, killed with it whatever way it ends.</summary>
+    sealed class ProcessGroup : IDisposable
+    {
+        readonly List<WorkerProcess> processes = [];
+
+        public WorkerProcess Add(WorkerProcess process)
+        {
+            processes.Add(process);
+            return process;
+        }
+
+        public void Dispose()
+        {
+            foreach (var process in processes)
+                process.Dispose();
         }
     }
 }

@@ -90,15 +90,21 @@ static class FedTrainMagic
         var lab = await Mnist.ForDataAsync(command.Data, cancel);
         var settings = command.Settings([]);
         var rounds = new List<RoundSummary>();
-        var view = context.ShowHtml(HtmlViews.Federation(settings, lab.Dataset, rounds));
+        // Each node a process of its own where the edgeai command is there (the image, EDGEAI_CLI), as on a cluster;
+        // else threads of this kernel. Either way they meet only in the store.
+        var workers = WorkerProcess.FindCommand();
+        var nodesAre = workers is null
+            ? $"threads of this kernel (no edgeai command: set {WorkerProcess.CommandVariable} to run each node as a process)"
+            : $"processes ({string.Join(' ', workers.Select(Path.GetFileName))} fed worker)";
+        var view = context.ShowHtml(HtmlViews.Federation(settings, lab.Dataset, rounds, nodesAre));
         var final = await FederatedRun.RunAsync(lab.Store, command.Name, lab.Dataset, settings, round =>
         {
             lock (rounds)
             {
                 rounds.Add(round);
-                view.Update(HtmlViews.Federation(settings, lab.Dataset, rounds));
+                view.Update(HtmlViews.Federation(settings, lab.Dataset, rounds, nodesAre));
             }
-        }, cancel: cancel);
+        }, cancel: cancel, workerCommand: workers);
 
         var loaded = lab.Load(final.Ref);
         Mnist.Use(loaded.Model, loaded.Manifest);

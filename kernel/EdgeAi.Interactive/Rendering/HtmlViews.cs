@@ -41,9 +41,11 @@ static class HtmlViews
 
     /// <summary>A federation's live view: one row per closed round (global test accuracy, who took part with how many
     /// images and what local accuracy, what was refused, how long it took).</summary>
-    public static IHtmlContent Federation(Core.Federated.FederationSettings s, Core.Data.MnistDataset data, IReadOnlyList<Core.Federated.RoundSummary> rounds) =>
+    public static IHtmlContent Federation(Core.Federated.FederationSettings s, Core.Data.MnistDataset data, IReadOnlyList<Core.Federated.RoundSummary> rounds,
+                                          string nodesAre) =>
         div($"Federation of {s.Nodes} nodes on {data.Train.Count:N0} {data.Name} images, partition {s.Partition}, strategy {s.Strategy}" +
-            (s.Mu > 0 ? $" (mu {s.Mu})" : "") + $": {s.Rounds} rounds of {s.LocalEpochs} local epoch(s); round {rounds.Count}/{s.Rounds} done.",
+            (s.Mu > 0 ? $" (mu {s.Mu})" : "") + $": {s.Rounds} rounds of {s.LocalEpochs} local epoch(s); round {rounds.Count}/{s.Rounds} done. " +
+            $"The nodes are {nodesAre}.",
             progress[max: s.Rounds, value: rounds.Count](),
             table(tr(th("round"), th("global test accuracy"), th("nodes (images, local accuracy)"), th("refused"), th("seconds"), th("overhead")),
                   rounds.Select(r => tr(td(r.Round.ToString(CultureInfo.InvariantCulture)), td(r.TestAccuracy.ToString("P2", CultureInfo.CurrentCulture)),

@@ -1,3 +1,4 @@
+using System.Reflection;
 using EdgeAi.Core.Store;
 using EdgeAi.Interactive.Tests.Support;
 using Microsoft.DotNet.Interactive.Events;
@@ -26,6 +27,28 @@ public sealed class FedTrainMagicTests
         var eval = await session.RunAsync("#!mnist-eval fed-lab");
         Assert.True(eval.Succeeded, eval.Error);
         Assert.Equal(3, new WeightStore(session.Store).List("fed-lab").Count);
+    }
+
+    [Fact, Trait("Needs", "cli-build")]   // runs the x64 build of the CLI with the host's dotnet
+    public async Task With_the_edgeai_command_each_node_is_a_process_of_its_own()
+    {
+        var cli = typeof(FedTrainMagicTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "Cli").Value!;
+        var before = Environment.GetEnvironmentVariable(Core.Federated.WorkerProcess.CommandVariable);
+        Environment.SetEnvironmentVariable(Core.Federated.WorkerProcess.CommandVariable, cli);
+        try
+        {
+            await using var session = await KernelSession.StartAsync();
+            var cell = await session.RunAsync("#!fed-train --nodes 2 --rounds 2 --seed 4 --name fed-procs");
+            Assert.True(cell.Succeeded, cell.Error);
+            Assert.Contains(cell.Html, h => h.Contains("The nodes are processes (dotnet edgeai.dll fed worker)") && h.Contains("round 2/2 done"));
+            var record = new WeightStore(session.Store).FindLatest("fed-procs")!.Federation!;
+            Assert.Equal([0, 1], record.Updates.Select(u => u.Node));
+            Assert.Equal("2", (await session.RunAsync("1 + 1")).ReturnValue);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(Core.Federated.WorkerProcess.CommandVariable, before);
+        }
     }
 
     [Theory]
