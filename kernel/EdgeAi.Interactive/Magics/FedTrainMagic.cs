@@ -24,6 +24,7 @@ public sealed class FedTrainCommand : MagicCommand
     public string? Seed { get; set; }
     public string? Data { get; set; }
     public string Name { get; set; } = DefaultName;
+    public bool Processes { get; set; }
 
     internal FederationSettings Settings(List<string> errors)
     {
@@ -76,6 +77,7 @@ static class FedTrainMagic
                 new("--min-nodes", "Updates a round needs at its deadline (default: half the nodes, rounded up)") { TypeHint = "number" },
                 new("--round-timeout", $"Seconds a round waits for every node (default {d.RoundTimeoutSeconds})") { TypeHint = "number" },
                 new("--seed", $"Seeds round 0's weights, the partition and the nodes' shuffling (default {d.Seed})") { TypeHint = "number" },
+                new("--processes", $"Each node a process of its own (edgeai fed worker, from {WorkerProcess.CommandVariable} or PATH), as on a cluster; each holds its own copy of libtorch and the data (about 0.3 GB)") { Flag = true },
                 new("--data", "Directory of the MNIST IDX files the nodes split (default: EDGEAI_DATA_DIR, the image's copy, or a download)") { TypeHint = "DIR" },
                 new KernelDirectiveParameter("--name", $"The global model's name in the store (default {FedTrainCommand.DefaultName})") { TypeHint = "NAME" }
                     .AddCompletions(() => Mnist.VersionsForCompletion().Where(v => v.Manifest.Federation is not null).Select(v => v.Manifest.Name).Distinct()),
@@ -90,12 +92,13 @@ static class FedTrainMagic
         var lab = await Mnist.ForDataAsync(command.Data, cancel);
         var settings = command.Settings([]);
         var rounds = new List<RoundSummary>();
-        // Each node a process of its own where the edgeai command is there (the image, EDGEAI_CLI), as on a cluster;
-        // else threads of this kernel. Either way they meet only in the store.
-        var workers = WorkerProcess.FindCommand();
-        var nodesAre = workers is null
-            ? $"threads of this kernel (no edgeai command: set {WorkerProcess.CommandVariable} to run each node as a process)"
-            : $"processes ({string.Join(' ', workers.Select(Path.GetFileName))} fed worker)";
+        // Threads of this kernel share one libtorch and one copy of the data, which a pod's memory limit is sized for;
+        // --processes gives each node a process of its own, as on a cluster. Either way they meet only in the store.
+        var workers = command.Processes
+            ? WorkerProcess.FindCommand() ?? throw new EdgeAiException(
+                $"--processes needs the edgeai command: it is not on PATH and {WorkerProcess.CommandVariable} is not set; set it to the edgeai program (or its .dll), or leave --processes out to run the nodes as threads.")
+            : null;
+        var nodesAre = workers is null ? "threads of this kernel" : $"processes ({string.Join(' ', workers.Select(Path.GetFileName))} fed worker)";
         var view = context.ShowHtml(HtmlViews.Federation(settings, lab.Dataset, rounds, nodesAre));
         var final = await FederatedRun.RunAsync(lab.Store, command.Name, lab.Dataset, settings, round =>
         {

@@ -30,7 +30,7 @@ public sealed class FedTrainMagicTests
     }
 
     [Fact, Trait("Needs", "cli-build")]   // runs the x64 build of the CLI with the host's dotnet
-    public async Task With_the_edgeai_command_each_node_is_a_process_of_its_own()
+    public async Task With_processes_each_node_is_an_edgeai_worker_process_of_its_own()
     {
         var cli = typeof(FedTrainMagicTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "Cli").Value!;
         var before = Environment.GetEnvironmentVariable(Core.Federated.WorkerProcess.CommandVariable);
@@ -38,12 +38,34 @@ public sealed class FedTrainMagicTests
         try
         {
             await using var session = await KernelSession.StartAsync();
-            var cell = await session.RunAsync("#!fed-train --nodes 2 --rounds 2 --seed 4 --name fed-procs");
+            var cell = await session.RunAsync("#!fed-train --nodes 2 --rounds 2 --seed 4 --name fed-procs --processes");
             Assert.True(cell.Succeeded, cell.Error);
             Assert.Contains(cell.Html, h => h.Contains("The nodes are processes (dotnet edgeai.dll fed worker)") && h.Contains("round 2/2 done"));
             var record = new WeightStore(session.Store).FindLatest("fed-procs")!.Federation!;
             Assert.Equal([0, 1], record.Updates.Select(u => u.Node));
             Assert.Equal("2", (await session.RunAsync("1 + 1")).ReturnValue);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(Core.Federated.WorkerProcess.CommandVariable, before);
+        }
+    }
+
+    [Fact]
+    public async Task Processes_without_the_edgeai_command_are_refused_with_what_to_set()
+    {
+        // PATH is left alone: other tests start programs by name meanwhile.
+        var before = Environment.GetEnvironmentVariable(Core.Federated.WorkerProcess.CommandVariable);
+        Environment.SetEnvironmentVariable(Core.Federated.WorkerProcess.CommandVariable, null);
+        try
+        {
+            if (Core.Federated.WorkerProcess.FindCommand() is { } onPath)
+                Assert.Skip($"edgeai is on PATH here ({onPath[0]}): nothing to refuse");
+            await using var session = await KernelSession.StartAsync();
+            var cell = await session.RunAsync("#!fed-train --nodes 2 --rounds 1 --processes");
+            Assert.Contains("--processes needs the edgeai command", cell.Error);
+            Assert.Contains("EDGEAI_CLI", cell.Error);
+            Assert.Empty(new WeightStore(session.Store).List());
         }
         finally
         {
