@@ -6,12 +6,13 @@
 FED_NS_PREFIX=edgeai-fed
 
 cmd_fed() {
-  local nodes=4 name="" data="${EDGEAI_DATA_DIR:-}" store="${EDGEAI_WEIGHTS_DIR:-$EDGEAI_BOOKS/models}" args=("$@") i
+  local nodes=4 name="" data="${EDGEAI_DATA_DIR:-}" store="${EDGEAI_WEIGHTS_DIR:-$EDGEAI_BOOKS/models}" args=("$@") i given_store=false
   while (($#)); do
     case $1 in
+      --nodes=*|--name=*|--data=*|--store=*) usage_error "write $1 as '${1%%=*} ${1#*=}' (./lab fed --help)" ;;
       --nodes|--name|--data|--store)
         (($# >= 2)) || usage_error "$1 needs a value (./lab fed --help)"
-        case $1 in --nodes) nodes=$2 ;; --name) name=$2 ;; --data) data=$2 ;; --store) store=$2 ;; esac
+        case $1 in --nodes) nodes=$2 ;; --name) name=$2 ;; --data) data=$2 ;; --store) store=$2; given_store=true ;; esac
         shift 2 ;;
       *) shift ;;   # the aggregator's own options: it names a bad one
     esac
@@ -31,13 +32,15 @@ cmd_fed() {
   # The aggregator first: it reads (or downloads) the data and publishes round 0; the workers, offline in their
   # namespaces, then find the data where it left it.
   : >"$dir/aggregator.log"   # an earlier run's lines must not start this run's workers
-  "$cli" fed aggregate "${args[@]}" --store "$store" > >(tee "$dir/aggregator.log") 2>&1 &
+  local store_option=(--store "$store")
+  $given_store && store_option=()   # already among the aggregator's options
+  "$cli" fed aggregate "${args[@]}" "${store_option[@]}" > >(tee "$dir/aggregator.log") 2>&1 &
   aggregator=$!
   trap 'kill -TERM "$aggregator" "${pids[@]}" 2>/dev/null; wait 2>/dev/null; fed_netns_down; exit 130' INT TERM
   local waited=0
   until grep -q "round 0's global model\|resuming federation" "$dir/aggregator.log" 2>/dev/null; do
     kill -0 "$aggregator" 2>/dev/null || { wait "$aggregator" || true; die "the aggregator exited before round 0 (its output is above, and in $dir/aggregator.log)"; }
-    ((waited++ < 600)) || die "the aggregator did not publish round 0 within 10 minutes (still reading or downloading the data?)"
+    ((waited++ < 600)) || { kill -TERM "$aggregator" 2>/dev/null; die "the aggregator did not publish round 0 within 10 minutes (still reading or downloading the data?)"; }
     sleep 1
   done
   fed_netns_down

@@ -30,6 +30,10 @@ public sealed class Aggregator
 {
     // NFS has no inotify, so the store is polled: one folder listing a tenth of a second per node is a few hundred
     // bytes of READDIR, and it bounds what waiting adds to a round.
+    /// <summary>A node's sample count above this is refused: it would outweigh every real node.</summary>
+    public const long MaxSamples = 1_000_000_000;
+    const int MaxRefusalsRecorded = 100;
+
     static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
     readonly WeightStore store;
@@ -51,7 +55,13 @@ public sealed class Aggregator
     public async Task<ModelManifest> RunAsync(FederationSettings settings, Action<RoundSummary>? roundClosed = null,
                                               CancellationToken cancel = default, Action<ModelManifest>? opened = null)
     {
-        var (_, strategy) = settings.Validate(dataset.Train.Count);
+        var (partition, strategy) = settings.Validate(dataset.Train.Count);
+        // Each node's part of the data the aggregator has, before anything is published: a partition that leaves a
+        // node without images fails here, not in a worker after round 0 (nodes with data of their own check theirs).
+        for (var node = 0; node < settings.Nodes && partition.Kind != PartitionKind.None; node++)
+            partition.Indices(dataset.Train.Labels, node, settings.Nodes, settings.Seed);
+        // What the nodes train with is what the manifest records: fedprox's default mu included.
+        settings = settings with { Mu = strategy.Mu };
         store.RequireWritable(name);
         var current = Resumable(settings) ?? Start(settings);
         opened?.Invoke(current);
@@ -72,7 +82,14 @@ public sealed class Aggregator
     /// <summary>The latest version, when it is this federation's (same settings) and not finished.</summary>
     ModelManifest? Resumable(FederationSettings settings)
     {
-        var latest = store.FindLatest(name);
+        // The newest version, not latest: an aggregator killed between publishing a round and moving latest left
+        // latest one round behind; the nodes follow latest, so it is moved on first.
+        var latest = store.FindNewest(name);
+        if (latest is not null && store.FindLatest(name)?.Version != latest.Version)
+        {
+            store.CatchUpLatest(name);
+            log($"latest of {name} moved on to {latest.Ref}, which an earlier aggregator published before it stopped");
+        }
         if (latest?.Federation is not { } record || record.Round >= record.Settings.Rounds)
             return null;
         if (record.Settings with { Id = "" } != settings with { Id = "" })
@@ -132,6 +149,14 @@ public sealed class Aggregator
         var state = folders.ReadState(record.ServerState);
         var (weights, nextState) = strategy.Aggregate(globalWeights,
             [.. ordered.Select(a => new WeightedUpdate(a.Weights, a.Update.Manifest!.Samples))], state);
+        // Another aggregator of this federation may have published this round meanwhile: never publish a round twice,
+        // and never replace the state file a published round names.
+        if (store.FindNewest(name) is { Federation: { } already } published && already.Settings.Id == settings.Id && already.Round == round + 1)
+        {
+            log($"round {round + 1} was published as {published.Ref} meanwhile; going on from there");
+            return (published, new RoundSummary(round + 1, settings.Rounds, published, published.Metrics?.TestAccuracy ?? double.NaN, [],
+                                                already.Refused, (published.CreatedUtc - global.CreatedUtc).TotalSeconds, 0, 0));
+        }
         var stateEntry = nextState.Vectors.Count > 0 ? folders.WriteState(round + 1, nextState) : null;
         var aggregateSeconds = clock.Elapsed.TotalSeconds;
 
@@ -144,17 +169,9 @@ public sealed class Aggregator
             m.Node, Path.Combine(a.Update.RelativeFolder, ModelManifest.WeightsFile), m.WeightsSha256, m.Samples, m.LocalLoss, m.LocalAccuracy, m.Seconds)).ToList();
         var nextRecord = new FederationRecord(settings, round + 1, global.Version, entries, refused, stateEntry, roundSeconds);
 
-        // A killed aggregator may have published this round just before it died: never publish a round twice.
         var publish = Stopwatch.StartNew();
-        var latest = store.FindLatest(name);
-        ModelManifest next;
-        if (latest?.Federation is { } now && now.Settings.Id == settings.Id && now.Round == round + 1)
-            next = latest;
-        else
-        {
-            log($"round {round + 1}: averaged {entries.Count} updates ({string.Join(", ", entries.Select(e => $"node {e.Node}: {e.Samples}"))}); publishing");
-            next = store.Save(name, model, Provenance(evaluation, nextRecord));
-        }
+        log($"round {round + 1}: averaged {entries.Count} updates ({string.Join(", ", entries.Select(e => $"node {e.Node}: {e.Samples}"))}); publishing");
+        var next = store.Save(name, model, Provenance(evaluation, nextRecord));
         var summary = new RoundSummary(round + 1, settings.Rounds, next, evaluation.Accuracy,
             [.. ordered.Select(a => a.Update.Manifest!).Select(m => new NodeResult(m.Node, m.Samples, m.LocalLoss, m.LocalAccuracy, m.Seconds))],
             refused, roundSeconds, aggregateSeconds, publish.Elapsed.TotalSeconds);
@@ -185,8 +202,8 @@ public sealed class Aggregator
                     problem = $"it was trained from v{manifest.BaseVersion}, not from this round's global model v{global.Version}";
                 else if (manifest.Node < 0 || manifest.Node >= record.Settings.Nodes)
                     problem = $"node {manifest.Node} is outside 0-{record.Settings.Nodes - 1}";
-                else if (manifest.Samples < 1)
-                    problem = $"it claims {manifest.Samples} samples";
+                else if (manifest.Samples is < 1 or > MaxSamples)
+                    problem = $"it claims {manifest.Samples} samples (1-{MaxSamples:N0} allowed)";
                 else if (seen.Contains(manifest.Node))
                     problem = $"a duplicate: node {manifest.Node} published an earlier update for this round";
             }
@@ -208,7 +225,11 @@ public sealed class Aggregator
                     continue;
                 }
             }
-            refused.Add(new RefusedUpdate(path, problem!));
+            // Another node's words: printable, bounded, and no more of them than a manifest can hold.
+            if (refused.Count < MaxRefusalsRecorded)
+                refused.Add(new RefusedUpdate(path, Printable.Of(problem!.Length > 300 ? problem[..300] + "…" : problem)));
+            else if (refused.Count == MaxRefusalsRecorded)
+                refused.Add(new RefusedUpdate(Path.GetDirectoryName(path) ?? path, "and more refused updates in this round, not listed"));
         }
         return (accepted, refused);
     }

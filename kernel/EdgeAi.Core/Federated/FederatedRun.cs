@@ -18,12 +18,7 @@ public static class FederatedRun
                                                      Action<RoundSummary>? roundClosed = null, Action<string>? log = null,
                                                      CancellationToken cancel = default, IReadOnlyList<string>? workerCommand = null)
     {
-        settings.Validate(dataset.Train.Count);
-        // Every node's part is checked before anything is published: a partition that leaves a node without data fails here.
-        var partition = Partition.Parse(settings.Partition);
-        for (var node = 0; node < settings.Nodes; node++)
-            partition.Indices(dataset.Train.Labels, node, settings.Nodes, settings.Seed);
-
+        settings.Validate(dataset.Train.Count);   // the aggregator checks every node's part before anything is published
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         var opened = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var aggregator = Task.Run(() => new Aggregator(store, name, dataset, log).RunAsync(settings, roundClosed, stop.Token, _ => opened.TrySetResult()), stop.Token);
@@ -31,16 +26,19 @@ public static class FederatedRun
         // earlier, finished run under the same name.
         await Task.WhenAny(opened.Task, aggregator);
         if (aggregator.IsCompleted)
-            return await aggregator;   // failed before round 0 (or resumed a finished run): its exception, or its result
+            return await aggregator;   // it failed before round 0: its exception
         var wait = TimeSpan.FromSeconds(Math.Max(60, settings.RoundTimeoutSeconds));
         using var processes = new ProcessGroup();
-        var workers = Enumerable.Range(0, settings.Nodes)
-            .Select(node => workerCommand is null
-                ? Task.Run(() => new Worker(store, name, node, dataset.Train, log).RunAsync(wait, stop.Token), stop.Token)
-                : processes.Add(WorkerProcess.Start(workerCommand, node, name, store.Root, dataset.Directory, wait, log ?? (_ => { }))).WaitAsync(stop.Token))
-            .ToList();
+        var workers = new List<Task>();
         try
         {
+            for (var node = 0; node < settings.Nodes; node++)
+            {
+                var index = node;
+                workers.Add(workerCommand is null
+                    ? Task.Run(() => new Worker(store, name, index, dataset.Train, log).RunAsync(wait, stop.Token), stop.Token)
+                    : processes.Add(WorkerProcess.Start(workerCommand, index, name, store.Root, dataset.Directory, wait, log ?? (_ => { }))).WaitAsync(stop.Token));
+            }
             // A node that fails is reported at once, not when the aggregator's deadline passes without it.
             var running = new List<Task>([aggregator, .. workers]);
             while (running.Count > 0)

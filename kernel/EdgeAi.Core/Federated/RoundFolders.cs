@@ -153,8 +153,16 @@ public sealed class RoundFolders(WeightStore store, string name, string federati
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("the state file is little-endian float32");
         var path = Path.Combine(FederationDirectory, "server-state", $"round-{round:D6}.f32");
-        MakeRealDirectories(Path.GetDirectoryName(path)!);
-        DurableFile.Replace(path, bytes);
+        try
+        {
+            MakeRealDirectories(Path.GetDirectoryName(path)!);
+            DurableFile.Replace(path, bytes);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new EdgeAiException($"Cannot write the server optimizer's state of round {round} to the weight store {Store.Root}: {e.Message} " +
+                                      "Nothing of the round was published; run the aggregator again to resume it.", e);
+        }
         return new ServerStateEntry(Relative(path), Sha256(bytes), names);
     }
 

@@ -34,7 +34,7 @@ public abstract class Strategy
     {
         if (updates.Count == 0)
             throw new ArgumentException("no updates to average", nameof(updates));
-        var total = (double)updates.Sum(u => u.Samples);
+        var total = updates.Sum(u => (double)u.Samples);
         var sum = new double[updates[0].Weights.Length];
         foreach (var update in updates)
         {

@@ -61,6 +61,10 @@ public sealed class Worker
             }
             if (!finished && global?.Federation is { } record && (done is null || done.Value.Id != record.Settings.Id || done.Value.Round < record.Round))
             {
+                try
+                { record.Settings.Validate(int.MaxValue); }
+                catch (EdgeAiException e)
+                { throw new EdgeAiException($"Node {node}: the federation's settings in {global!.Ref} cannot be used: {e.Message}", e); }
                 if (node >= record.Settings.Nodes)
                     throw new EdgeAiException($"Node {node} is outside 0-{record.Settings.Nodes - 1}: federation {record.Settings.Id} of {name} has {record.Settings.Nodes} nodes.");
                 var folders = new RoundFolders(store, name, record.Settings.Id);

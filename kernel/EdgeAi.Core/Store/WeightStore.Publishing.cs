@@ -94,6 +94,18 @@ public sealed partial class WeightStore
         }, "Nothing was saved, and training was not started: it could not have been saved.");
     }
 
+    /// <summary>Moves <c>latest</c> to the highest complete version of <paramref name="name"/>, where a writer killed
+    /// between publishing and moving it left it behind.</summary>
+    public void CatchUpLatest(string name)
+    {
+        var modelDir = ModelDirectory(name);
+        Writing(() =>
+        {
+            MoveLatestForward(modelDir);
+            return 0;
+        });
+    }
+
     /// <summary>What a version takes on disk (the weights are 475 KB, the manifest a few KB), rounded up.</summary>
     const int ProbeBytes = 512 << 10;
 

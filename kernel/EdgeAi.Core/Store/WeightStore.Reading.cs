@@ -73,6 +73,22 @@ public sealed partial class WeightStore
         }
     }
 
+    /// <summary>The highest complete version of <paramref name="name"/>, whatever <c>latest</c> says (a writer killed
+    /// between publishing and moving <c>latest</c> leaves it behind), or null while there is none.</summary>
+    public ModelManifest? FindNewest(string name)
+    {
+        var modelDir = ModelDirectory(name);
+        try
+        {
+            var highest = System.IO.Directory.Exists(modelDir) ? CompleteVersions(modelDir).DefaultIfEmpty(0).Max() : 0;
+            return highest == 0 ? null : ReadManifest(new ModelRef(name, highest)).Manifest;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The manifest of a version and its directory, with the format and architecture checked.</summary>
     public (ModelManifest Manifest, string Directory) ReadManifest(ModelRef reference)
     {

@@ -84,7 +84,8 @@ static class FedTrainMagic
                 Magic.HelpParameter(),
             ],
         };
-        Magic.Add<FedTrainCommand>(kernel, directive, HandleAsync);
+        Magic.Add<FedTrainCommand>(kernel, directive, HandleAsync,
+            "The rounds published before it stay in the store, each complete; run the same cell again to resume the federation.");
     }
 
     static async Task HandleAsync(FedTrainCommand command, KernelInvocationContext context, CancellationToken cancel)

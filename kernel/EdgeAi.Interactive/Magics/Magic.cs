@@ -14,8 +14,10 @@ static class Magic
     public static KernelDirectiveParameter HelpParameter() =>
         new("--help", "Show what this magic does and its options") { Flag = true };
 
+    /// <param name="stopped">What an interrupt leaves behind (default: nothing saved).</param>
     public static void Add<TCommand>(Kernel kernel, KernelActionDirective directive,
-                                     Func<TCommand, KernelInvocationContext, CancellationToken, Task> handler)
+                                     Func<TCommand, KernelInvocationContext, CancellationToken, Task> handler,
+                                     string stopped = "Nothing was saved; the weight store is unchanged.")
         where TCommand : MagicCommand
     {
         kernel.AddDirective<TCommand>(directive, async (command, context) =>
@@ -41,7 +43,7 @@ static class Magic
             {
                 // The kernel's own cancel command, or Jupyter's interrupt button (SIGUSR2 from the launcher).
                 var how = context.CancellationToken.IsCancellationRequested ? "cancelled" : "interrupted";
-                context.Fail(command, message: $"{directive.Name} was {how}. Nothing was saved; the weight store is unchanged.");
+                context.Fail(command, message: $"{directive.Name} was {how}. {stopped}");
             }
             catch (Exception e)
             {

