@@ -77,7 +77,7 @@ static class FedTrainMagic
                 new("--min-nodes", "Updates a round needs at its deadline (default: half the nodes, rounded up)") { TypeHint = "number" },
                 new("--round-timeout", $"Seconds a round waits for every node (default {d.RoundTimeoutSeconds})") { TypeHint = "number" },
                 new("--seed", $"Seeds round 0's weights, the partition and the nodes' shuffling (default {d.Seed})") { TypeHint = "number" },
-                new("--processes", $"Each node a process of its own (edgeai fed worker, from {WorkerProcess.CommandVariable} or PATH), as on a cluster; each holds its own copy of libtorch and the data (about 0.3 GB)") { Flag = true },
+                new("--processes", $"Each node a process of its own (edgeai fed worker, from {WorkerProcess.CommandVariable} or PATH), as on a cluster; each with its own libtorch and copy of the data") { Flag = true },
                 new("--data", "Directory of the MNIST IDX files the nodes split (default: EDGEAI_DATA_DIR, the image's copy, or a download)") { TypeHint = "DIR" },
                 new KernelDirectiveParameter("--name", $"The global model's name in the store (default {FedTrainCommand.DefaultName})") { TypeHint = "NAME" }
                     .AddCompletions(() => Mnist.VersionsForCompletion().Where(v => v.Manifest.Federation is not null).Select(v => v.Manifest.Name).Distinct()),
