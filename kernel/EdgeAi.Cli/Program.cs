@@ -5,7 +5,7 @@ using EdgeAi.Core;
 var root = new RootCommand("EdgeAi: train, evaluate and serve the report's MNIST MLP from a shared weight store.")
 {
     Commands.Train(), Commands.Evaluate(), Commands.Predict(), Commands.List(), FedCommands.Fed(),
-    ExportCommand.Create(), PromoteCommand.Create(),
+    ExportCommand.Create(), PromoteCommand.Create(), ServeCommand.Create(),
 };
 Console.SetOut(new CheckedOutput(Console.Out));
 Console.SetError(new CheckedOutput(Console.Error, quiet: true));
