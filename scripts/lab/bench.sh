@@ -1,5 +1,5 @@
-# Sourced by ./lab: `./lab bench`, the core against Debian's PyTorch at its best here, and the magics in a live
-# kernel. Each prints its figures and whether its targets (docs/performance.md) are met; a missed one fails the command.
+# Sourced by ./lab: `./lab bench`, the core against Debian's PyTorch at its best here (sid's newest, in a root of its
+# own made by scripts/peer-root, and the host's), and the magics in a live kernel. Each prints its figures and whether its targets (docs/performance.md) are met; a missed one fails the command.
 # Needs: common.sh (ROOT, PYTHON, KERNEL_NAME, say, usage_error), install.sh (setup, ensure_packages).
 # Provides: cmd_bench.
 
@@ -15,7 +15,7 @@ cmd_bench() {
     esac
   done
   set -- "${args[@]}"
-  local bin store status=0
+  local bin store status=0 sid=()
   bin="$ROOT/tests/EdgeAi.Benchmarks/bin/Release/net10.0/linux-$(dotnet --info | sed -n 's/ *RID: *linux-//p')"
   if $federated; then   # federations against centralised training, in this process: no kernel, no peer
     ensure_packages dataset-fashion-mnist
@@ -25,8 +25,17 @@ cmd_bench() {
   fi
   setup
   ensure_packages dataset-fashion-mnist python3-torch libopenblas0-pthread
+  # The newest PyTorch Debian has, sid's, in a root of its own under .lab (made once, a few minutes and about 2 GB;
+  # reused after). Making and entering it needs root; as another user the host's PyTorch is the only peer.
+  if [[ $(id -u) -eq 0 ]]; then
+    ensure_packages debootstrap
+    "$ROOT/scripts/peer-root" ensure "$STATE/sid-root" || die "could not make the Debian sid root for the peer (above)"
+    sid=(--sid-root "$STATE/sid-root")
+  else
+    say "skipping the Debian sid peer (PyTorch 2.x): making and entering its root (debootstrap, chroot) needs root; run ./lab bench as root for it. The host's PyTorch is the only peer of this run"
+  fi
   dotnet build "$ROOT/tests/EdgeAi.Benchmarks" -c Release -v quiet -nologo >/dev/null
-  dotnet "$bin/EdgeAi.Benchmarks.dll" "$@" || status=$?
+  dotnet "$bin/EdgeAi.Benchmarks.dll" "$@" "${sid[@]}" || status=$?
   say "the same through the magics in a live kernel"
   store=$(mktemp -d)
   EDGEAI_WEIGHTS_DIR=$store EDGEAI_DATA_DIR=${EDGEAI_DATA_DIR:-/usr/share/datasets/fashion-mnist} \

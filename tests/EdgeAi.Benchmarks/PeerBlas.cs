@@ -6,26 +6,36 @@ using System.Runtime.InteropServices;
 /// the CPU may detect nothing and fall back to generic SSE kernels (0.3.21 on a Sapphire Rapids core picks
 /// "Prescott", 5x slower than its AVX-512 kernels). So each family this CPU can run is probed on the training's
 /// largest product, with every OpenBLAS variable of the environment removed, and the fastest one is kept.
+/// OpenBLAS runs one thread in the probes and, unless a configuration says otherwise, in the training: Debian's
+/// pthread OpenBLAS otherwise starts a thread per core beside PyTorch's own (3x slower at one thread here).
 /// </summary>
 static class PeerBlas
 {
-    public sealed record Probe(string Forced, string Core, double Gflops);
+    public sealed record Probe(string Forced, string Core, double Gflops, string Torch);
 
-    public static IReadOnlyList<Probe> ProbeAll(string script, int threads)
+    /// <summary>Each family the CPU runs, probed in PEER; ERROR says why the detected one failed when none ran.</summary>
+    public static IReadOnlyList<Probe> ProbeAll(Peer peer, int threads, out string error)
     {
         var probes = new List<Probe>();
+        error = "";
         foreach (var forced in Candidates())
         {
-            var result = Child.TryRun("/usr/bin/python3", [script, "--probe", threads.ToString()], Environment(forced, threads));
+            var result = peer.TryRun(["--probe", threads.ToString()], Environment(forced, 1, threads), out var failure);
             if (result is null)
+            {
+                if (forced == "")
+                    error = failure;
                 continue;   // a family this CPU cannot run (SIGILL)
-            probes.Add(new Probe(forced, result.Value.GetProperty("core").GetString()!, result.Value.GetProperty("gflops").GetDouble()));
+            }
+            probes.Add(new Probe(forced, result.Value.GetProperty("core").GetString()!, result.Value.GetProperty("gflops").GetDouble(),
+                                 result.Value.GetProperty("torch").GetString()!));
         }
         return probes;
     }
 
-    /// <summary>The peer's environment: this process's, without any OpenBLAS variable, plus the chosen family.</summary>
-    public static Dictionary<string, string?> Environment(string forced, int threads)
+    /// <summary>The peer's environment: this process's, without any OpenBLAS variable, plus the chosen family and
+    /// OpenBLAS's own thread count (PyTorch's is torch.set_num_threads, pytorch_train.py's THREADS).</summary>
+    public static Dictionary<string, string?> Environment(string forced, int blasThreads, int threads)
     {
         var environment = new Dictionary<string, string?>();
         foreach (var name in System.Environment.GetEnvironmentVariables().Keys.Cast<string>())
@@ -33,7 +43,7 @@ static class PeerBlas
                 environment[name] = null;
         if (forced != "")
             environment["OPENBLAS_CORETYPE"] = forced;
-        environment["OPENBLAS_NUM_THREADS"] = threads.ToString();
+        environment["OPENBLAS_NUM_THREADS"] = blasThreads.ToString();
         environment["OMP_NUM_THREADS"] = threads.ToString();
         return environment;
     }

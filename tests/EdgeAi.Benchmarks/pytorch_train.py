@@ -2,9 +2,18 @@
 Debian package libopenblas0-pthread) exactly as our core trains it
 (bytes scaled to [0,1], Adam 1e-3, cross-entropy on logits, reshuffled each epoch, evaluation on the test set).
 
-  pytorch_train.py IDX_DIR EPOCHS BATCH THREADS   ->  one JSON line: seconds, accuracy, peak_rss_mb, blas core
-  pytorch_train.py --probe THREADS                ->  one JSON line: the BLAS core OpenBLAS picked, and its
-                                                      GFLOP/s on the training's largest product (128x784 by 784x128)
+  pytorch_train.py IDX_DIR EPOCHS BATCH THREADS [CONFIG]
+      -> one JSON line: seconds, accuracy, peak_rss_mb, torch version, blas libraries and core, config
+  pytorch_train.py --available CONFIG
+      -> one JSON line: whether this PyTorch has CONFIG ("available"), and if not, why ("why")
+  pytorch_train.py --probe THREADS
+      -> one JSON line: the BLAS core OpenBLAS picked, and its GFLOP/s on the training's largest product
+         (128x784 by 784x128)
+
+CONFIG: "eager" (the default: Adam's default implementation), "fused" (torch.optim.Adam(..., fused=True), one
+kernel for the whole update; CPU support came after 1.13), "compile" (the model through torch.compile, with the
+fused Adam; absent in 1.13; its seconds include compiling, from inductor's cache when an earlier run filled it).
+The same file runs on every PyTorch the benchmark uses (Debian 12's 1.13, sid's 2.x).
 """
 import ctypes, gzip, json, resource, struct, sys, time
 import torch
@@ -33,7 +42,24 @@ def probe(threads):
         a @ b
         calls += 1
     seconds = time.perf_counter() - start
-    print(json.dumps({"core": blas()[1], "gflops": calls * 2 * 128 * 784 * 128 / seconds / 1e9}))
+    print(json.dumps({"torch": torch.__version__, "core": blas()[1], "gflops": calls * 2 * 128 * 784 * 128 / seconds / 1e9}))
+
+
+CONFIGS = ("eager", "fused", "compile")
+
+
+def unavailable(config):
+    """Why this PyTorch cannot train with CONFIG on the CPU, or None when it can."""
+    if config == "compile" and not hasattr(torch, "compile"):
+        return f"torch.compile does not exist in {torch.__version__}"
+    if config in ("fused", "compile"):
+        parameter = nn.Parameter(torch.zeros(2))
+        parameter.grad = torch.ones(2)
+        try:
+            torch.optim.Adam([parameter], lr=1e-3, fused=True).step()
+        except (TypeError, RuntimeError) as error:
+            return f"fused Adam on the CPU fails in {torch.__version__}: {str(error).splitlines()[0]}"
+    return None
 
 
 def read_idx(path):
@@ -45,6 +71,12 @@ def read_idx(path):
 
 def main():
     directory, epochs, batch, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    config = sys.argv[5] if len(sys.argv) > 5 else "eager"
+    if config not in CONFIGS:
+        sys.exit(f"unknown configuration {config!r}: one of {', '.join(CONFIGS)}")
+    why = unavailable(config)
+    if why:
+        sys.exit(why)
     torch.set_num_threads(threads)
     # Like our core (FlatAdam flushes values under 1e-30): subnormal floats cost PyTorch's Adam ~30% here too.
     torch.set_flush_denormal(True)
@@ -55,7 +87,9 @@ def main():
     y_test = read_idx(f"{directory}/t10k-labels-idx1-ubyte.gz").long()
 
     model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 10))
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, **({} if config == "eager" else {"fused": True}))
+    if config == "compile":
+        model = torch.compile(model)
     loss_fn = nn.CrossEntropyLoss()
     start = time.perf_counter()
     for _ in range(epochs):
@@ -73,8 +107,14 @@ def main():
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     libraries, core = blas()
     print(json.dumps({"seconds": seconds, "accuracy": accuracy, "peak_rss_mb": peak, "torch": torch.__version__,
-                      "blas": libraries, "core": core}))
+                      "blas": libraries, "core": core, "config": config}))
 
 
 if __name__ == "__main__":
-    probe(int(sys.argv[2])) if sys.argv[1] == "--probe" else main()
+    if sys.argv[1] == "--probe":
+        probe(int(sys.argv[2]))
+    elif sys.argv[1] == "--available":
+        why = unavailable(sys.argv[2])
+        print(json.dumps({"torch": torch.__version__, "available": why is None, "why": why}))
+    else:
+        main()
