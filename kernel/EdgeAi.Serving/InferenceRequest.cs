@@ -46,6 +46,7 @@ public sealed record InferenceRequest(string? Id, int Count, byte[]? Pixels, flo
         string? id = null;
         Input input = default;
         var outputs = Outputs.Both;
+        var offset = 0;   // where the reader started in the body: it is replaced once, past the data array
         var seen = new HashSet<string>();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -63,7 +64,7 @@ public sealed record InferenceRequest(string? Id, int Count, byte[]? Pixels, flo
                         throw OipError.BadRequest($"\"id\" has {id.Length} characters; at most {MaxIdLength}.");
                     break;
                 case "inputs":
-                    input = ReadInputs(ref reader);
+                    input = ReadInputs(ref reader, body, ref offset);
                     break;
                 case "outputs":
                     outputs = ReadOutputs(ref reader);
@@ -83,7 +84,7 @@ public sealed record InferenceRequest(string? Id, int Count, byte[]? Pixels, flo
 
     /// <summary>One input tensor as the request described it; its data is read once its datatype and shape are known
     /// (JSON does not fix the order of an object's members).</summary>
-    readonly record struct Input(string? datatype, long[]? shape, int dataStart, int dataEnd)
+    readonly record struct Input(string? datatype, long[]? shape, int dataStart, int dataEnd, bool plainNumbers, byte[]? bytes)
     {
         public bool Present { get; } = true;   // false in default(Input): no "inputs" was read
 
@@ -111,11 +112,15 @@ public sealed record InferenceRequest(string? Id, int Count, byte[]? Pixels, flo
                 throw OipError.BadRequest("The input has no \"data\": send the pixels, row by row.");
             var count = (int)shape[0];
             var expected = count * MnistMlp.Inputs;
-            var reader = new Utf8JsonReader(body[dataStart..dataEnd], ReaderOptions);
-            reader.Read();
+            // The fast path reads plain numbers; the reader below names whatever it does not take.
+            var data = body[dataStart..dataEnd];
+            var reader = new Utf8JsonReader(data, ReaderOptions);
             if (datatype == "UINT8")
             {
+                if (bytes?.Length == expected)
+                    return (count, bytes, null);
                 var pixels = new byte[expected];
+                reader.Read();
                 var n = 0;
                 ReadNumbers(ref reader, expected, described, ref n, (ref Utf8JsonReader r, int i) =>
                 {
@@ -126,6 +131,9 @@ public sealed record InferenceRequest(string? Id, int Count, byte[]? Pixels, flo
                 return (count, pixels, null);
             }
             var scaled = new float[expected];
+            if (plainNumbers && NumberArray.TryReadUnitFloats(data, scaled))
+                return (count, null, scaled);
+            reader.Read();
             var m = 0;
             ReadNumbers(ref reader, expected, described, ref m, (ref Utf8JsonReader r, int i) =>
             {
@@ -164,7 +172,7 @@ public sealed record InferenceRequest(string? Id, int Count, byte[]? Pixels, flo
             throw OipError.BadRequest($"\"data\" holds {n} values; shape {shape} needs {expected}.");
     }
 
-    static Input ReadInputs(ref Utf8JsonReader reader)
+    static Input ReadInputs(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, ref int offset)
     {
         if (reader.TokenType != JsonTokenType.StartArray)
             throw OipError.BadRequest("\"inputs\" must be an array of one input.");
@@ -173,18 +181,20 @@ public sealed record InferenceRequest(string? Id, int Count, byte[]? Pixels, flo
         {
             if (input.Present)
                 throw OipError.BadRequest($"The request has more than one input; this model takes one, \"{InputName}\".");
-            input = ReadInput(ref reader);
+            input = ReadInput(ref reader, body, ref offset);
         }
         return input.Present ? input : throw OipError.BadRequest($"\"inputs\" is empty; send one input named \"{InputName}\".");
     }
 
-    static Input ReadInput(ref Utf8JsonReader reader)
+    static Input ReadInput(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, ref int offset)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
             throw OipError.BadRequest("Each input must be an object with \"name\", \"shape\", \"datatype\" and \"data\".");
         string? name = null, datatype = null;
         long[]? shape = null;
         int dataStart = 0, dataEnd = 0;
+        byte[]? bytes = null;
+        var plainNumbers = false;
         var seen = new HashSet<string>();
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -204,9 +214,22 @@ public sealed record InferenceRequest(string? Id, int Count, byte[]? Pixels, flo
                     shape = ReadShape(ref reader);
                     break;
                 case "data":
-                    dataStart = (int)reader.TokenStartIndex;
-                    reader.Skip();
-                    dataEnd = (int)reader.BytesConsumed;
+                    dataStart = offset + (int)reader.TokenStartIndex;
+                    var end = -1;
+                    plainNumbers = reader.TokenType == JsonTokenType.StartArray
+                                   && NumberArray.TryFindEnd(body, dataStart, MaxDepth - reader.CurrentDepth, out end, out bytes);
+                    if (plainNumbers)
+                    {
+                        // Past the array without tokenizing it: a reader on the rest of the body, in the state this
+                        // one had at the array's '[', reads its ']' next and goes on as if it had read the numbers.
+                        var state = reader.CurrentState;
+                        offset = end;
+                        reader = new Utf8JsonReader(body[end..], isFinalBlock: true, state);
+                        reader.Read();
+                    }
+                    else
+                        reader.Skip();
+                    dataEnd = offset + (int)reader.BytesConsumed;
                     break;
                 default:
                     reader.Skip();
@@ -217,7 +240,7 @@ public sealed record InferenceRequest(string? Id, int Count, byte[]? Pixels, flo
             throw OipError.BadRequest(name is null
                 ? $"The input has no \"name\"; this model's input is \"{InputName}\"."
                 : $"Input \"{Printable.Of(name)}\" is not this model's; its input is \"{InputName}\".");
-        return new Input(datatype, shape, dataStart, dataEnd);
+        return new Input(datatype, shape, dataStart, dataEnd, plainNumbers, bytes);
     }
 
     static long[] ReadShape(ref Utf8JsonReader reader)

@@ -29,6 +29,7 @@ public sealed class InferenceServer : IAsyncDisposable
     readonly ServeSettings settings;
     readonly ServeMetrics metrics = new();
     readonly ModelFollower follower;
+    readonly DynamicBatcher batcher;
     readonly WebApplication app;
     readonly byte[]? token;
     readonly Action<string> log;
@@ -41,6 +42,7 @@ public sealed class InferenceServer : IAsyncDisposable
         (this.settings, this.log) = (settings, log);
         token = settings.NoAuth ? null : Encoding.ASCII.GetBytes("Bearer " + settings.Token);
         follower = new ModelFollower(settings, metrics, log);
+        batcher = new DynamicBatcher(settings.MaxBatch, images => metrics.BatchImages.Observe(images));
         // libtorch's own thread pool would split one request's small products across cores that other requests are
         // using: requests run in parallel instead, one thread each.
         Core.Native.TorchNative.EnsureLoaded();   // both runtimes load and verify the version through libtorch
@@ -243,7 +245,7 @@ public sealed class InferenceServer : IAsyncDisposable
         using var lease = version is { } v ? follower.AcquireVersion(v)
             : follower.AcquireCurrent() ?? throw OipError.Unavailable(follower.Problem ?? "No version is loaded yet; /v2/health/ready says when one is.");
         var model = lease.Model;
-        var probabilities = model.Classifier.Probabilities(request.Pixels, request.Scaled, request.Count);
+        var probabilities = await batcher.Probabilities(model, request.Pixels, request.Scaled, request.Count).ConfigureAwait(false);
         metrics.Images.Inc(request.Count);
         await Json(context, 200, w =>
         {

@@ -111,6 +111,45 @@ public sealed class ServeTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("torch", 1e-6f)]
+    [InlineData("onnx", 1e-5f)]
+    public async Task Concurrent_requests_computed_in_shared_batches_each_get_their_own_images_answer(string runtime, float tolerance)
+    {
+        using (var model = new MnistMlp(seed: 1))
+            store.Save("mnist-mlp", model);
+        await StartAsync("--runtime", runtime);
+        using var loaded = store.Load(new ModelRef("mnist-mlp", 1));
+        var requests = Enumerable.Range(0, 96).Select(async i =>
+        {
+            var pixels = Images(1 + i % 3, seed: 100 + i);
+            var count = 1 + i % 3;
+            // Half as bytes, half scaled: a batch holds one datatype, and both must come back as the core computes them.
+            var body = i % 2 == 0 ? Request(pixels, count, $"r{i}") : JsonSerializer.Serialize(new
+            {
+                id = $"r{i}",
+                inputs = new[] { new { name = "pixels", shape = new[] { count, MnistMlp.Inputs }, datatype = "FP32", data = pixels.Select(b => b / 255f) } },
+            });
+            var (status, answer) = await PostAsync("/v2/models/mnist-mlp/infer", body);
+            return (i, pixels, count, status, answer);
+        }).ToArray();
+        foreach (var (i, pixels, count, status, answer) in await Task.WhenAll(requests))
+        {
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal($"r{i}", (string?)answer["id"]);
+            var served = answer["outputs"]!.AsArray().Single(o => (string?)o!["name"] == "probabilities")!["data"]!.AsArray().Select(n => (float)n!).ToArray();
+            var expected = Evaluator.Probabilities(loaded.Model, pixels, count);
+            Assert.Equal(count * 10, served.Length);
+            for (var k = 0; k < count; k++)
+                for (var c = 0; c < 10; c++)
+                    Assert.True(Math.Abs(expected[k][c] - served[k * 10 + c]) <= tolerance, $"request {i} image {k} class {c}: {served[k * 10 + c]} served, {expected[k][c]} predicted");
+        }
+        // Every image went through exactly one forward pass.
+        var metrics = await http.GetStringAsync(Url("/metrics"));
+        var images = Enumerable.Range(0, 96).Sum(i => 1 + i % 3);
+        Assert.Matches($@"edgeai_serve_batch_images_sum {images}\b", metrics);
+    }
+
     [Fact]
     public async Task It_follows_latest_forward_and_back_and_refuses_a_corrupt_version_while_the_old_one_serves()
     {
