@@ -35,10 +35,11 @@ public sealed class DynamicBatcher(int maxImages, Action<int>? batched = null)
         var job = new Job(model, pixels, scaled, count);
         lock (gate)
             waiting.Enqueue(job);
-        // To the back of the thread pool's queue: the requests that arrived with this one (read and parsed there,
-        // one core may have them all) queue their images first, and the batch takes them too. Alone, this costs
-        // a few microseconds: the same thread comes straight back.
-        await Task.Yield();
+        // When other work waits in the thread pool (requests that arrived with this one, to be read and parsed: one
+        // core may have them all), to the back of its queue: they queue their images first, and the batch takes them
+        // too. When nothing waits, at once: a lone client's request pays no hand-over to another thread.
+        if (ThreadPool.PendingWorkItemCount > 0)
+            await Task.Yield();
         if (!job.Done.Task.IsCompleted && TryEnter())
         {
             // Until its own answer is there; then its response goes out, and anything left waits for a free core.
