@@ -8,7 +8,8 @@ namespace EdgeAi.K8s.Tests;
 public sealed class Built
 {
     /// <summary>Every kustomization a user applies: the base, each overlay in k8s/overlays (a named combination of
-    /// k8s/components; one added there is built and checked too), the training Job and the federated Jobs.</summary>
+    /// k8s/components; one added there is built and checked too), the training Job, the federated Jobs and the
+    /// prediction server on every node.</summary>
     public static readonly string[] Overlays =
     [
         "base",
@@ -16,10 +17,12 @@ public sealed class Built
         "jobs/training",
         "jobs/federated",
         "jobs/federated-pi",
+        "serving",
+        "serving-pi",
     ];
 
-    /// <summary>The kustomizations of the lab itself (a Deployment), not of a Job.</summary>
-    public static IEnumerable<string> Labs => Overlays.Where(o => !o.StartsWith("jobs/", StringComparison.Ordinal));
+    /// <summary>The kustomizations of the lab itself (a Deployment), not of a Job or the prediction server.</summary>
+    public static IEnumerable<string> Labs => Overlays.Where(o => o == "base" || o.StartsWith("overlays/", StringComparison.Ordinal));
     static readonly Dictionary<string, Built> cache = [];
 
     public string Yaml { get; }

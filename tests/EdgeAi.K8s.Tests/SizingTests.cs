@@ -15,7 +15,7 @@ public sealed class SizingTests
     [Fact]
     public void Every_memory_size_in_the_manifests_holds_what_docs_performance_md_says_it_holds()
     {
-        foreach (var name in new[] { "kernel-training", "kernel-idle", "server", "cli-training", "pi-allocatable", "headroom" })
+        foreach (var name in new[] { "kernel-training", "kernel-idle", "server", "cli-training", "cli-serve", "pi-allocatable", "headroom" })
             Assert.True(PerformanceFigures.Measured.ContainsKey(name), $"docs/performance.md has no row `{name}`");
         var violations = Violations(PerformanceFigures.Measured);
         Assert.True(violations.Count == 0, string.Join('\n', violations));
@@ -38,6 +38,11 @@ public sealed class SizingTests
         var federated = Violations(cli).Where(v => v.StartsWith("jobs/federated ", StringComparison.Ordinal)).ToList();
         Assert.Contains(federated, v => v.StartsWith("jobs/federated edgeai-fed-mnist-workers: limit", StringComparison.Ordinal));
         Assert.Contains(federated, v => v.StartsWith("jobs/federated edgeai-fed-mnist-aggregator: limit", StringComparison.Ordinal));
+
+        // As if `edgeai serve` were measured at 500 MiB: the servers' request and limit no longer hold it.
+        var serve = PerformanceFigures.Read(Regex.Replace(markdown, @"^\| `cli-serve` \| \d+ \|", "| `cli-serve` | 500 |", RegexOptions.Multiline));
+        Assert.Equal(500, serve.Get("cli-serve"));
+        Assert.Contains(Violations(serve), v => v.StartsWith("serving-pi: limit", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -100,6 +105,21 @@ public sealed class SizingTests
             AtLeast($"jobs/federated {federated.Metadata.Name}: request", resources.Requests["memory"].ToString(), f.WithHeadroom(f.Get("cli-training")), "edgeai train");
             AtLeast($"jobs/federated {federated.Metadata.Name}: limit", resources.Limits["memory"].ToString(), f.WithHeadroom(f.Get("cli-training")), "edgeai train");
         }
+
+        // The prediction server on every node: `edgeai serve` under load. It shares each Pi with the lab: beside a
+        // replica of the base, or two small replicas, by their requests.
+        foreach (var serving in new[] { "serving", "serving-pi" })
+        {
+            var resources = Built.Of(serving).Single<k8s.Models.V1DaemonSet>("edgeai-serve").Spec.Template.Spec.Containers.Single().Resources;
+            AtLeast($"{serving}: request", resources.Requests["memory"].ToString(), f.WithHeadroom(f.Get("cli-serve")), "edgeai serve under load");
+            AtLeast($"{serving}: limit", resources.Limits["memory"].ToString(), f.WithHeadroom(f.Get("cli-serve")), "edgeai serve under load");
+        }
+        var serve = PerformanceFigures.MiB(Built.Of("serving-pi").Single<k8s.Models.V1DaemonSet>("edgeai-serve").Spec.Template.Spec.Containers.Single().Resources.Requests["memory"].ToString());
+        var replica = PerformanceFigures.MiB(Built.Of("overlays/pi").Jupyter.Resources.Requests["memory"].ToString());
+        if (replica + serve > f.Get("pi-allocatable"))
+            violations.Add($"serving-pi: its request and a replica's of overlays/pi ({replica + serve:F0} MiB) exceed a Pi's {f.Get("pi-allocatable")} MiB");
+        if (2 * PerformanceFigures.MiB(small.Requests["memory"].ToString()) + serve > f.Get("pi-allocatable"))
+            violations.Add($"serving-pi: its request and two of overlays/k3s-pi exceed a Pi's {f.Get("pi-allocatable")} MiB");
         return violations;
     }
 }
