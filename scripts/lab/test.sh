@@ -45,7 +45,8 @@ cmd_test() {
   ensure_kustomize
   export PATH="$PATH:$STATE/tools"
   # chromium: the UI tests' browser, Debian's (puppeteer-core drives it; no browser download). nginx: ReplicaTests.
-  ensure_packages dataset-fashion-mnist python3-torch libopenblas0-pthread chromium
+  # wrk: the HTTP load generator of ServeLoadTests.
+  ensure_packages dataset-fashion-mnist python3-torch libopenblas0-pthread chromium wrk
   ensure_nginx
   # The image group builds and runs containers: rootful buildah and podman. Without root it is skipped.
   if [[ $(id -u) -eq 0 ]]; then ensure_packages "${IMAGE_TOOLS[@]}"
