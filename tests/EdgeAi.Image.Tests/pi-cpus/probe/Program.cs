@@ -2,6 +2,7 @@
 // qemu-user, the emulated CPU model's) and which of .NET's Arm intrinsics the runtime enabled from them.
 // probe onnx MODEL.onnx T10K_IMAGES.gz T10K_LABELS.gz OUT.csv: ONNX Runtime (one thread) predicts every test image;
 // OUT.csv has index,true,predicted,p0..p9 with probabilities written to round-trip.
+// probe native LIB: calls LIB's `int add(int *, int)` (sigill/test.sh's library, built for ARMv8.1-A) from .NET.
 using System.Globalization;
 using System.IO.Compression;
 using System.Runtime.InteropServices;
@@ -12,12 +13,13 @@ return args.FirstOrDefault() switch
 {
     "cpu" => Cpu(),
     "onnx" when args.Length == 5 => Onnx(args[1], args[2], args[3], args[4]),
+    "native" when args.Length == 2 => Native(args[1]),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: probe cpu | probe onnx MODEL.onnx IMAGES.gz LABELS.gz OUT.csv");
+    Console.Error.WriteLine("usage: probe cpu | probe onnx MODEL.onnx IMAGES.gz LABELS.gz OUT.csv | probe native LIB");
     return 2;
 }
 
@@ -54,6 +56,15 @@ static int Cpu()
     Parallel.For(0, 10_000, _ => Interlocked.Increment(ref counter));
     Console.WriteLine($"Interlocked.Increment x 10,000 on threads: {counter}");
     return counter == 10_000 ? 0 : 1;
+}
+
+static unsafe int Native(string library)
+{
+    var add = (delegate* unmanaged<int*, int, int>)NativeLibrary.GetExport(NativeLibrary.Load(library), "add");
+    var value = 1;
+    var old = add(&value, 2);
+    Console.WriteLine($"add: {old} -> {value}");
+    return value == 3 ? 0 : 1;
 }
 
 static byte[] Gunzip(string path)
