@@ -8,8 +8,9 @@
 # FP16, ...); it has AES/SHA/PMULL, the Pi does not, so those counts matter most here.
 # Without arguments: ONNX Runtime's linux-arm64 natives and .NET's linux-arm64 runtime pack from the NuGet cache.
 # --debian: also Debian 13's arm64 libtorch2.6 and the libraries under it that choose kernels (oneDNN, XNNPACK,
-# SLEEF, OpenBLAS, cpuinfo), fetched with apt-get download through a private apt state under .lab/pi-cpus/apt
-# (an arm64 package index of its own: the host's dpkg architectures are not touched). About 80 MB, once.
+# SLEEF, cpuinfo), the reference BLAS/LAPACK (what apt resolves libtorch2.6's libblas.so.3 to) and OpenBLAS, fetched
+# with apt-get download through a private apt state under .lab/pi-cpus/apt (an arm64 package index of its own: the
+# host's dpkg architectures are not touched). About 80 MB, once.
 # Disassembling libtorch_cpu (200 MB) takes minutes of one core; the rest, seconds.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -19,7 +20,7 @@ NUGET=${NUGET_PACKAGES:-$HOME/.nuget/packages}
 command -v aarch64-linux-gnu-objdump > /dev/null || { echo "audit: no aarch64-linux-gnu-objdump (apt-get install binutils-aarch64-linux-gnu)" >&2; exit 1; }
 
 debian_libraries() {
-  local apt=$STATE/apt packages=(libtorch2.6 libdnnl3.6 libxnnpack0.20241108 libsleef3 libopenblas0-pthread libcpuinfo0)
+  local apt=$STATE/apt packages=(libtorch2.6 libdnnl3.6 libxnnpack0.20241108 libsleef3 libblas3 liblapack3 libopenblas0-pthread libcpuinfo0)
   if [[ ! -d $apt/root/usr/lib/aarch64-linux-gnu ]]; then
     mkdir -p "$apt"/{lists/partial,cache/archives/partial,etc/apt.conf.d,etc/preferences.d,etc/sources.list.d,debs,root}
     echo "deb [arch=arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" > "$apt/etc/sources.list"
@@ -100,7 +101,7 @@ say_guards() {
   [[ $symbols == *getauxval* ]] && guards+=("imports getauxval")
   grep -qa '/proc/cpuinfo' "$file" && guards+=("reads /proc/cpuinfo")
   [[ $symbols == *cpuinfo_initialize* || $needed == *NEEDED*libcpuinfo* ]] && guards+=("uses pytorch's cpuinfo")
-  grep -qaE 'asimddp|HWCAP_|Sleef_getCpuId|aarch64_have_lse' "$file" && guards+=("names HWCAP bits")
+  grep -qaE 'asimddp|HWCAP_|aarch64_have_lse' "$file" && guards+=("names HWCAP bits")
   local IFS=,
   printf '%s' "${guards[*]:-no run-time CPU check found}" | sed 's/,/, /g'
 }
