@@ -1,5 +1,5 @@
-# Sourced by arm64.sh and pi-cpus.sh: the CPU model qemu-user emulates for every arm64 process they start, and the
-# SIGILL reporter (sigill/). Needs: say (containers.sh).
+# Sourced by arm64.sh, pi-cpus/run.sh and sigill/test.sh: the CPU model qemu-user emulates for every arm64 process they
+# start, and the SIGILL reporter (sigill/). Needs: say and fail (containers.sh's, or the caller's own).
 # Provides: QEMU_CPU (exported), qemu_cpu_args, say_qemu_cpu, sigill_preload, sigill_explain.
 #
 # qemu-user's default model is "max": every ARMv8.x/v9 extension it implements (LSE atomics, dot product, SVE,

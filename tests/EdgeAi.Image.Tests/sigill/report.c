@@ -1,5 +1,5 @@
-// libedgeai-sigill.so, preloaded (LD_PRELOAD) into the arm64 processes of arm64.sh and pi-cpus.sh: when one dies of
-// SIGILL, it first writes one line to stderr naming where, and the instruction word there:
+// libedgeai-sigill.so, preloaded (LD_PRELOAD) into the arm64 processes of arm64.sh, pi-cpus/run.sh and sigill/test.sh:
+// when one dies of SIGILL, it first writes one line to stderr naming where, and the instruction word there:
 //   edgeai-sigill: pid 42 pc 0xffff8a3c1234 in /usr/lib/libfoo.so+0x1234 (foo_add+0x8) word 0xb8200020 cpu cortex-a72
 // (the offset is into the file, from /proc/self/maps; QEMU_CPU is the model qemu emulates). explain.py turns the
 // word into its instruction and the extension it needs. Then the signal is delivered as before: the process still
