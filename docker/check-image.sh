@@ -6,6 +6,11 @@
 # (.github/workflows/image.yml) runs it on each platform's own runner before anything is pushed: there it is the
 # first time the arm64 image's .NET and dotnet-interactive run on arm64 hardware. The image tests run it here.
 # OUT (default: a temporary folder) receives the executed notebooks. CONTAINER_ENGINE: docker (default) or podman.
+# An arm64 image on a machine that is not arm64 runs under qemu-user (binfmt), as the model of a Raspberry Pi 4B's
+# CPU, QEMU_CPU=cortex-a72 (ARMv8.0-A; qemu's default, "max", has every later extension), unless QEMU_CPU says
+# otherwise; the line it prints first names the model. EDGEAI_SIGILL_PRELOAD (arm64.sh sets it): an aarch64 library
+# preloaded into every process, which names the instruction when one dies of SIGILL
+# (tests/EdgeAi.Image.Tests/sigill).
 set -euo pipefail
 image=${1:?usage: docker/check-image.sh IMAGE [OUT]}
 out=${2:-$(mktemp -d)}
@@ -24,7 +29,17 @@ trap '"$engine" volume rm -f "$books" > /dev/null' EXIT
 pod=(--rm --network none --user 1000:1000 --read-only --cap-drop ALL --security-opt no-new-privileges --memory 2g
      --tmpfs /tmp:rw,mode=1777 -v /home/lab -v "$books:/books" --no-healthcheck)
 
-echo "check-image: $image, $("$engine" image inspect --format '{{.Os}}/{{.Architecture}}' "$image"), on $(uname -m)"
+platform=$("$engine" image inspect --format '{{.Os}}/{{.Architecture}}' "$image")
+emulated=""
+if [[ $platform == */arm64 && $(uname -m) != aarch64 ]]; then
+  export QEMU_CPU=${QEMU_CPU:-cortex-a72}
+  pod+=(-e "QEMU_CPU=$QEMU_CPU")
+  emulated=", under qemu-user as QEMU_CPU=$QEMU_CPU"
+  if [[ -n ${EDGEAI_SIGILL_PRELOAD:-} ]]; then
+    pod+=(-v "$(dirname "$EDGEAI_SIGILL_PRELOAD"):/opt/edgeai-sigill:ro" -e "LD_PRELOAD=/opt/edgeai-sigill/$(basename "$EDGEAI_SIGILL_PRELOAD")")
+  fi
+fi
+echo "check-image: $image, $platform, on $(uname -m)$emulated"
 "$engine" run "${pod[@]}" "$image" sh -c 'echo "  user $(id -u), .NET $(dotnet --version)"' || fail ".NET does not run in the image"
 
 # Every cell runs (--allow-errors), then the executed notebook comes back on stdout, once the kernel that shares that

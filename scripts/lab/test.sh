@@ -47,6 +47,9 @@ cmd_test() {
   # chromium: the UI tests' browser, Debian's (puppeteer-core drives it; no browser download). nginx: ReplicaTests.
   # wrk: the HTTP load generator of ServeLoadTests.
   ensure_packages dataset-fashion-mnist python3-torch libopenblas0-pthread chromium wrk
+  # The SIGILL reporter's test (EdgeAi.Image.Tests' SigillReporterTests, seconds): aarch64 programs straight under
+  # qemu-user as a Pi 4B's CPU, built with the cross compiler; no image, no root.
+  ensure_packages qemu-user-static gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu
   ensure_nginx
   # The image group builds and runs containers: rootful buildah and podman. Without root it is skipped.
   if [[ $(id -u) -eq 0 ]]; then ensure_packages "${IMAGE_TOOLS[@]}"

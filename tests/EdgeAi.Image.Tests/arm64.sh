@@ -17,6 +17,9 @@
 #   6. the kernelspec runs `dotnet` with dotnet-interactive's DLL, compiled ahead for arm64 (no x86-64 launcher).
 #   7. both notebooks in the arm64 image, as the release workflow checks each platform (docker/check-image.sh): no
 #      network, the training notebook in one container, the prediction notebook in another, one /books.
+# Every arm64 process, the build's RUN steps included, runs under qemu's model of a Raspberry Pi 4B's CPU,
+# QEMU_CPU=cortex-a72 (ARMv8.0-A), unless the caller sets QEMU_CPU (qemu-cpu.sh says why); one that dies of SIGILL
+# is named with the instruction (sigill/).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -26,6 +29,8 @@ FASHION=/usr/share/datasets/fashion-mnist
 OUT=$ROOT/.lab/arm64
 source "$HERE/containers.sh"
 source "$HERE/dotnet-arm64/build.sh"
+source "$HERE/qemu-cpu.sh"
+ulimit -c 0   # qemu-user writes a guest core file for a fatal signal; sigill/ reports what matters
 passed=0 failed=0
 check() { if eval "$2"; then passed=$((passed + 1)); say "ok: $1"; else failed=$((failed + 1)); say "FAILED: $1"; fi; }
 seconds() { awk -v s="$1" -v e="$(date +%s.%N)" 'BEGIN {printf "%.1f", e - s}'; }
@@ -37,6 +42,8 @@ release=$(git -C "$torchsharp" show HEAD:build/BranchInfo.props 2>/dev/null | se
 [[ $release == "$version" ]] || fail "$torchsharp is TorchSharp '${release:-?}' (build/BranchInfo.props at HEAD), the project pins $version"
 [[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]] || fail "no aarch64 binfmt handler: apt-get install qemu-user-static binfmt-support, then update-binfmts --enable qemu-aarch64"
 mkdir -p "$OUT"
+say_qemu_cpu
+sigill_preload "$OUT/sigill"
 trixie_base arm64
 
 say "the amd64 image (for the scenario across architectures)"
@@ -84,13 +91,14 @@ buildah bud --layers --format docker --platform linux/arm64 -f "$ROOT/docker/Doc
   --build-arg DOTNET_SDK_IMAGE=localhost/edgeai-dotnet-sdk:arm64 --build-arg DOTNET_RUNTIME_IMAGE=localhost/edgeai-dotnet-runtime:arm64 \
   --build-arg TORCHSHARP_GIT="git://127.0.0.1:$git_port/TorchSharp.git" \
   --build-arg MNIST_MIRROR="http://127.0.0.1:$mirror_port/" --build-arg MNIST_CHECKSUMS=tests/EdgeAi.Image.Tests/fashion-mnist.sha256 \
-  --build-arg NUGET_CERT_REVOCATION_MODE=offline -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro \
+  --build-arg NUGET_CERT_REVOCATION_MODE=offline --build-arg QEMU_CPU="$QEMU_CPU" -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro \
   -t "$IMAGE" "$ROOT" > "$CONTAINERS_DIR/arm64-build.log" 2>&1 \
   || { tail -n 30 "$CONTAINERS_DIR/arm64-build.log" >&2; fail "arm64 build failed; see $CONTAINERS_DIR/arm64-build.log"; }
 kill $git_daemon $mirror 2>/dev/null || true
 image_size=$(podman image inspect "$IMAGE" --format '{{.Size}}' | awk '{printf "%.2f GB", $1 / 1e9}')
 say "arm64 image built in $(( $(date +%s) - started )) s, $image_size"
-run_arm64() { podman run --rm --arch arm64 --user 1000:1000 -e HOME=/tmp -e DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 "$@"; }
+mapfile -t qemu_cpu < <(qemu_cpu_args)
+run_arm64() { podman run --rm --arch arm64 "${qemu_cpu[@]}" --user 1000:1000 -e HOME=/tmp -e DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 "$@"; }
 check "the image is arm64 and its processes are aarch64" \
   '[[ $(podman image inspect "$IMAGE" --format "{{.Architecture}}") == arm64 && $(run_arm64 --entrypoint uname "$IMAGE" -m) == aarch64 ]]'
 
@@ -113,8 +121,8 @@ check "the kernelspec runs dotnet with dotnet-interactive's DLL (the tool's own 
 # nothing else here covers, and at about 25 minutes under qemu the longest).
 started=$(date +%s.%N)
 check "both notebooks in the arm64 image, offline: trained in one container, loaded and used in another (docker/check-image.sh)" \
-  'CONTAINER_ENGINE=podman "$ROOT/docker/check-image.sh" "$IMAGE" "$OUT/check" > "$OUT/check.log" 2>&1 \
-   || { grep -E "^check-image|^  cell" "$OUT/check.log" >&2; false; }'
+  'CONTAINER_ENGINE=podman EDGEAI_SIGILL_PRELOAD="$SIGILL_PRELOAD" "$ROOT/docker/check-image.sh" "$IMAGE" "$OUT/check" > "$OUT/check.log" 2>&1 \
+   || { grep -E "^check-image|^  cell" "$OUT/check.log" >&2; sigill_explain "$OUT/check.log"; false; }'
 notebooks_seconds=$(seconds "$started")
 grep -E "^  (user|mnist)" "$OUT/check.log" >&2 || true
 
@@ -143,6 +151,7 @@ for project in EdgeAi.Core.Tests EdgeAi.Interactive.Tests; do
     passed=$((passed + 1)); say "ok: $project on arm64: $(grep -o 'Total: [0-9]*, Errors: [0-9]*, Failed: [0-9]*, Skipped: [0-9]*' "$log")"
   else
     failed=$((failed + 1)); say "FAILED: $project on arm64 (log: $log)"; grep '\[FAIL\]' "$log" >&2 || tail -n 20 "$log" >&2
+    sigill_explain "$log" || true
   fi
   grep -h '\[OUTPUT\].*accuracy' "$log" | sed 's/^ */  /' >&2 || true
 done
@@ -155,7 +164,8 @@ started=$(date +%s.%N); edgeai_amd64 train --epochs 3 --seed 7 --name amd64 > "$
 amd64_seconds=$(seconds "$started")
 started=$(date +%s.%N)
 check "edgeai train, 3 epochs, in the arm64 image, writes a version to the shared /books" \
-  'edgeai_arm64 train --epochs 3 --seed 7 --name arm64 > "$OUT/train-arm64.log" 2>&1 && grep -q "saved arm64@v1" "$OUT/train-arm64.log"'
+  'edgeai_arm64 train --epochs 3 --seed 7 --name arm64 > "$OUT/train-arm64.log" 2>&1 && grep -q "saved arm64@v1" "$OUT/train-arm64.log" \
+   || { sigill_explain "$OUT/train-arm64.log"; false; }'
 arm64_seconds=$(seconds "$started")
 say "  amd64: $(grep saved "$OUT/train-amd64.log")  ($amd64_seconds s from podman run)"
 say "  arm64: $(grep saved "$OUT/train-arm64.log" || tail -n 3 "$OUT/train-arm64.log")  ($arm64_seconds s from podman run, under qemu)"
@@ -179,6 +189,7 @@ check "the amd64 image's prediction notebook loads and uses the version arm64 tr
    && grep -q "SHA-256 $(sed -n "s/.*\"weightsSha256\": *\"\([0-9a-f]\{16\}\).*/\1/p" "$books/models/mnist-mlp/v000001/manifest.json")" "$OUT/notebooks/mnist_prediction.ipynb"'
 
 cat > "$OUT/figures.txt" <<FIGURES
+arm64 under qemu-user as QEMU_CPU=$QEMU_CPU
 libLibTorchSharp.so (linux-arm64, libtorch $libtorch): $(du -k "$native/libLibTorchSharp.so" | cut -f1) KiB
 arm64 image: $image_size (amd64 image: $(podman image inspect "$AMD64_IMAGE" --format '{{.Size}}' | awk '{printf "%.2f GB", $1 / 1e9}'))
 edgeai train, 3 epochs, batch 32, 60k Fashion-MNIST: amd64 $amd64_seconds s, arm64 under qemu $arm64_seconds s (same run)

@@ -70,6 +70,7 @@ with_ca_certificates() {
   local container
   podman image exists "$1-ca" && return 0
   container=$(buildah from --arch "$(podman image inspect "$1" --format '{{.Architecture}}')" "$1")
-  buildah run "$container" -- sh -c 'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends ca-certificates > /dev/null && rm -rf /var/lib/apt/lists/*'
+  # ${QEMU_CPU:+...}: an arm64 base runs under the model qemu-cpu.sh chose, where a script has sourced it.
+  buildah run ${QEMU_CPU:+--env "QEMU_CPU=$QEMU_CPU"} "$container" -- sh -c 'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends ca-certificates > /dev/null && rm -rf /var/lib/apt/lists/*'
   buildah commit -q "$container" "$1-ca" > /dev/null && buildah rm "$container" > /dev/null
 }

@@ -66,8 +66,8 @@ PROJECT
   buildah copy -q "$container" "$tree" /usr/share/dotnet > /dev/null
   # .NET's own dependencies, as Microsoft's SDK image has them (the SDK stage of the Dockerfile runs no .NET; a
   # check of the stand-in does).
-  buildah run "$container" -- sh -c 'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends libicu76 > /dev/null && rm -rf /var/lib/apt/lists/*'
-  buildah run "$container" -- ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet
+  buildah run ${QEMU_CPU:+--env "QEMU_CPU=$QEMU_CPU"} "$container" -- sh -c 'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends libicu76 > /dev/null && rm -rf /var/lib/apt/lists/*'
+  buildah run ${QEMU_CPU:+--env "QEMU_CPU=$QEMU_CPU"} "$container" -- ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet
   buildah config --arch arm64 --label edgeai.made-by="$made_by" "$container"
   buildah commit -q "$container" localhost/edgeai-dotnet-sdk:arm64 > /dev/null
   buildah rm "$container" > /dev/null
