@@ -5,11 +5,12 @@
 
 cmd_bench() {
   # Checked here, before the installs and builds, rather than by the benchmark program once they are done.
-  local args=("$@") federated=false
+  local args=("$@") federated=false serve=false
   while (($#)); do
     case $1 in
       --federated) federated=true; shift ;;
-      --threads|--repetitions) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage_error "$1 needs a whole number from 1, not '${2:-}'"; shift 2 ;;
+      --serve) serve=true; shift ;;
+      --threads|--repetitions|--seconds) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage_error "$1 needs a whole number from 1, not '${2:-}'"; shift 2 ;;
       --data) [[ -n ${2:-} ]] || usage_error "--data needs a directory"; shift 2 ;;
       *) usage_error "unknown option for bench: $1 (see ./lab bench --help)" ;;
     esac
@@ -17,6 +18,12 @@ cmd_bench() {
   set -- "${args[@]}"
   local bin store status=0 sid=()
   bin="$ROOT/tests/EdgeAi.Benchmarks/bin/Release/net10.0/linux-$(dotnet --info | sed -n 's/ *RID: *linux-//p')"
+  if $serve; then   # edgeai serve under wrk against a FastAPI peer: no kernel, no training peer
+    ensure_packages dataset-fashion-mnist wrk python3-torch libopenblas0-pthread python3-fastapi python3-uvicorn python3-uvloop python3-httptools
+    dotnet build "$ROOT/tests/EdgeAi.Benchmarks" -c Release -v quiet -nologo >/dev/null
+    dotnet "$bin/EdgeAi.Benchmarks.dll" --serve --python "$PYTHON" "${args[@]/--serve/}"
+    return
+  fi
   if $federated; then   # federations against centralised training, in this process: no kernel, no peer
     ensure_packages dataset-fashion-mnist
     dotnet build "$ROOT/tests/EdgeAi.Benchmarks" -c Release -v quiet -nologo >/dev/null

@@ -1,5 +1,5 @@
 // ./lab bench [--data DIR] [--threads N] [--repetitions N] [--sid-root DIR]; ./lab bench --federated [--data DIR]
-// (FederatedBenchmark.cs). Trains 3 epochs on the 60k Fashion-MNIST images at batch 128 and 32 with our core and
+// (FederatedBenchmark.cs); ./lab bench --serve [--data DIR] [--seconds N] (ServeBenchmark.cs). Trains 3 epochs on the 60k Fashion-MNIST images at batch 128 and 32 with our core and
 // with Debian's PyTorch at its best on this machine, interleaved, each run in a process of its own: sid's newest
 // (in the root DIR, scripts/peer-root) and the host's, each in every configuration it has (Configuration: eager,
 // fused Adam, torch.compile; PeerBlas: the fastest OpenBLAS kernels, OpenBLAS's own threads). Prints medians,
@@ -25,6 +25,10 @@ switch (args.FirstOrDefault())
 {
     case "--federated":   // ./lab bench --federated: federations against centralised training (docs/federated.md)
         return await FederatedBenchmark.RunAsync(data);
+    case "--serve":   // ./lab bench --serve: edgeai serve under load against a Python peer (ServeBenchmark.cs)
+        return await ServeBenchmark.RunAsync(data, Option("--python") ?? "/usr/bin/python3", double.Parse(Option("--seconds") ?? "8"), self);
+    case "--serve-floor":   // child: the classifier in-process, the floor of a request's time
+        return ServeBenchmark.Floor(args[1], args[2]);
     case "--one-core-run":   // child: one training run of our core
         {
             var batch = int.Parse(args[1]);
@@ -51,7 +55,7 @@ switch (args.FirstOrDefault())
         }
 }
 
-Console.WriteLine($"EdgeAi benchmark on {CpuModel()}, {Environment.ProcessorCount} cores, load average " +
+Console.WriteLine($"EdgeAi benchmark on {Machine.CpuModel()}, {Environment.ProcessorCount} cores, load average " +
                   $"{File.ReadAllText("/proc/loadavg").Split(' ')[0]}: 3 epochs, 60k images from {data}, {threads} thread(s), " +
                   $"{repetitions} interleaved runs each");
 var (peak, vectors) = FmaPeak.Measure();
@@ -226,14 +230,6 @@ static double TrainingFlops(int images)
     const double forward = 2.0 * (MnistMlp.Inputs * MnistMlp.Hidden + MnistMlp.Hidden * MnistMlp.Hidden + MnistMlp.Hidden * MnistMlp.Classes);
     const double hiddenInputGradients = 2.0 * (MnistMlp.Hidden * MnistMlp.Hidden + MnistMlp.Hidden * MnistMlp.Classes);
     return 3.0 * images * (2 * forward + hiddenInputGradients);
-}
-
-static string CpuModel()
-{
-    var lines = File.ReadAllLines("/proc/cpuinfo");
-    var model = lines.FirstOrDefault(l => l.StartsWith("model name"));
-    return model?.Split(':', 2)[1].Trim()
-           ?? "CPU part " + (lines.FirstOrDefault(l => l.StartsWith("CPU part"))?.Split(':', 2)[1].Trim() ?? "unknown");
 }
 
 static double PeakRssMb() =>
