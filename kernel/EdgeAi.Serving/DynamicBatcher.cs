@@ -87,8 +87,8 @@ public sealed class DynamicBatcher(int maxImages, Action<int>? batched = null)
             return waiting.Count > 0;
     }
 
-    /// <summary>The oldest waiting request and those right behind it that share its version and datatype, up to
-    /// <see cref="MaxImages"/> images; null when none waits.</summary>
+    /// <summary>The oldest waiting request and the waiting ones that share its version and datatype, oldest first, up
+    /// to <see cref="MaxImages"/> images; the others keep their places. Null when none waits.</summary>
     List<Job>? TakeBatch()
     {
         lock (gate)
@@ -97,10 +97,18 @@ public sealed class DynamicBatcher(int maxImages, Action<int>? batched = null)
                 return null;
             var batch = new List<Job> { first };
             var images = first.Count;
-            while (waiting.TryPeek(out var next) && next.Joins(first) && images + next.Count <= MaxImages)
+            // Clients that send bytes and clients that send floats, or ask for a pinned version, wait interleaved:
+            // the whole queue is looked at once (it holds at most one job a connection), not only its head.
+            for (var others = waiting.Count; others > 0; others--)
             {
-                batch.Add(waiting.Dequeue());
-                images += next.Count;
+                var next = waiting.Dequeue();
+                if (next.Joins(first) && images + next.Count <= MaxImages)
+                {
+                    batch.Add(next);
+                    images += next.Count;
+                }
+                else
+                    waiting.Enqueue(next);
             }
             return batch;
         }
