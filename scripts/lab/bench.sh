@@ -5,11 +5,12 @@
 
 cmd_bench() {
   # Checked here, before the installs and builds, rather than by the benchmark program once they are done.
-  local args=("$@") federated=false serve=false
+  local args=("$@") federated=false serve=false products=false
   while (($#)); do
     case $1 in
       --federated) federated=true; shift ;;
       --serve) serve=true; shift ;;
+      --products) products=true; shift ;;
       --threads|--repetitions|--seconds) [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || usage_error "$1 needs a whole number from 1, not '${2:-}'"; shift 2 ;;
       --data) [[ -n ${2:-} ]] || usage_error "--data needs a directory"; shift 2 ;;
       *) usage_error "unknown option for bench: $1 (see ./lab bench --help)" ;;
@@ -22,6 +23,11 @@ cmd_bench() {
     ensure_packages dataset-fashion-mnist wrk python3-torch libopenblas0-pthread python3-fastapi python3-uvicorn python3-uvloop python3-httptools
     dotnet build "$ROOT/tests/EdgeAi.Benchmarks" -c Release -v quiet -nologo >/dev/null
     dotnet "$bin/EdgeAi.Benchmarks.dll" --serve --python "$PYTHON" "${args[@]/--serve/}"
+    return
+  fi
+  if $products; then   # the step's eight products alone, at a whole batch's and a part's shapes: no data, no peer
+    dotnet build "$ROOT/tests/EdgeAi.Benchmarks" -c Release -v quiet -nologo >/dev/null
+    dotnet "$bin/EdgeAi.Benchmarks.dll" --products
     return
   fi
   if $federated; then   # federations against centralised training, in this process: no kernel, no peer

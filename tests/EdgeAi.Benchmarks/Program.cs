@@ -38,6 +38,8 @@ switch (args.FirstOrDefault())
             Console.WriteLine(JsonSerializer.Serialize(new { seconds = result.Seconds, accuracy, peak_rss_mb = PeakRssMb() }));
             return 0;
         }
+    case "--products":   // ./lab bench --products: each of the step's products alone, at a whole batch's and a part's shapes
+        return ProductProbe.Run(FmaPeak.Measure().Gflops);
     case "--gemm-probe":   // child: our libtorch's sgemm on the training's largest product
         {
             TorchNative.EnsureLoaded();
