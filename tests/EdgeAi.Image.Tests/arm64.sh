@@ -19,7 +19,7 @@
 #      network, the training notebook in one container, the prediction notebook in another, one /books.
 # Every arm64 process, the build's RUN steps included, runs under qemu's model of a Raspberry Pi 4B's CPU,
 # QEMU_CPU=cortex-a72 (ARMv8.0-A), unless the caller sets QEMU_CPU (qemu-cpu.sh says why); one that dies of SIGILL
-# is named with the instruction (sigill/).
+# is named with the instruction (sigill/). The containers this script runs (run_arm64) see a Pi 4B's /proc/cpuinfo.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -44,6 +44,9 @@ release=$(git -C "$torchsharp" show HEAD:build/BranchInfo.props 2>/dev/null | se
 mkdir -p "$OUT"
 say_qemu_cpu
 sigill_preload "$OUT/sigill"
+# A Pi 4B's /proc/cpuinfo in every arm64 container (qemu-cpu.sh, pi_cpuinfo: ONNX Runtime's initialiser crashes on
+# the host's x86 text, which qemu-user passes through).
+pi_cpuinfo "$OUT/cpuinfo" && PI_CPUINFO=$OUT/cpuinfo
 trixie_base arm64
 
 say "the amd64 image (for the scenario across architectures)"

@@ -18,13 +18,7 @@ source "$HERE/../qemu-cpu.sh"
 prefix=$ROOT/.lab/pi-cpus/prefix
 mkdir -p "$prefix/proc"
 for entry in /usr/aarch64-linux-gnu/*; do ln -sfn "$entry" "$prefix/"; done
-# A Pi 4B's entries (BCM2711: Cortex-A72 r0p3, no cryptography extension), as many as this machine's CPUs.
-: > "$prefix/proc/cpuinfo.tmp"
-for ((cpu = 0; cpu < $(nproc --all); cpu++)); do
-  printf 'processor\t: %d\nBogoMIPS\t: 108.00\nFeatures\t: fp asimd evtstrm crc32 cpuid\nCPU implementer\t: 0x41\nCPU architecture: 8\nCPU variant\t: 0x0\nCPU part\t: 0xd08\nCPU revision\t: 3\n\n' "$cpu" >> "$prefix/proc/cpuinfo.tmp"
-done
-printf 'Hardware\t: BCM2835\nRevision\t: c03114\nModel\t\t: Raspberry Pi 4 Model B Rev 1.4\n' >> "$prefix/proc/cpuinfo.tmp"
-mv "$prefix/proc/cpuinfo.tmp" "$prefix/proc/cpuinfo"
+pi_cpuinfo "$prefix/proc/cpuinfo"
 sigill_preload "$ROOT/.lab/pi-cpus/sigill"
 say_qemu_cpu
 ulimit -c 0   # qemu-user writes a guest core file for a fatal signal; the reporter says what matters
