@@ -1,7 +1,14 @@
 # Sourced by ./lab: `./lab bench`, the core against Debian's PyTorch at its best here (sid's newest, in a root of its
 # own made by scripts/peer-root, and the host's), and the magics in a live kernel. Each prints its figures and whether its targets (docs/performance.md) are met; a missed one fails the command.
 # Needs: common.sh (ROOT, PYTHON, KERNEL_NAME, say, usage_error), install.sh (setup, ensure_packages).
-# Provides: cmd_bench.
+# Provides: cmd_bench, build_benchmarks.
+
+# Quiet when it builds; when it does not (no network for a first restore, a compile error), its errors and a message.
+build_benchmarks() {
+  local log
+  log=$(dotnet build "$ROOT/tests/EdgeAi.Benchmarks" -c Release -v quiet -nologo 2>&1) \
+    || { grep -E 'error' <<< "$log" | sort -u | head -20 >&2; die "the benchmarks (tests/EdgeAi.Benchmarks) did not build"; }
+}
 
 cmd_bench() {
   # Checked here, before the installs and builds, rather than by the benchmark program once they are done.
@@ -21,18 +28,18 @@ cmd_bench() {
   bin="$ROOT/tests/EdgeAi.Benchmarks/bin/Release/net10.0/linux-$(dotnet --info | sed -n 's/ *RID: *linux-//p')"
   if $serve; then   # edgeai serve under wrk against a FastAPI peer: no kernel, no training peer
     ensure_packages dataset-fashion-mnist wrk python3-torch libopenblas0-pthread python3-fastapi python3-uvicorn python3-uvloop python3-httptools
-    dotnet build "$ROOT/tests/EdgeAi.Benchmarks" -c Release -v quiet -nologo >/dev/null
+    build_benchmarks
     dotnet "$bin/EdgeAi.Benchmarks.dll" --serve --python "$PYTHON" "${args[@]/--serve/}"
     return
   fi
   if $products; then   # the step's eight products alone, at a whole batch's and a part's shapes: no data, no peer
-    dotnet build "$ROOT/tests/EdgeAi.Benchmarks" -c Release -v quiet -nologo >/dev/null
+    build_benchmarks
     dotnet "$bin/EdgeAi.Benchmarks.dll" --products
     return
   fi
   if $federated; then   # federations against centralised training, in this process: no kernel, no peer
     ensure_packages dataset-fashion-mnist
-    dotnet build "$ROOT/tests/EdgeAi.Benchmarks" -c Release -v quiet -nologo >/dev/null
+    build_benchmarks
     dotnet "$bin/EdgeAi.Benchmarks.dll" --federated "${args[@]/--federated/}"
     return
   fi
@@ -47,7 +54,7 @@ cmd_bench() {
   else
     say "skipping the Debian sid peer (PyTorch 2.x): making and entering its root (debootstrap, chroot) needs root; run ./lab bench as root for it. The host's PyTorch is the only peer of this run"
   fi
-  dotnet build "$ROOT/tests/EdgeAi.Benchmarks" -c Release -v quiet -nologo >/dev/null
+  build_benchmarks
   dotnet "$bin/EdgeAi.Benchmarks.dll" "$@" "${sid[@]}" || status=$?
   say "the same through the magics in a live kernel"
   store=$(mktemp -d)
