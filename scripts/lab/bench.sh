@@ -1,6 +1,6 @@
 # Sourced by ./lab: `./lab bench`, the core against Debian's PyTorch at its best here (sid's newest, in a root of its
 # own made by scripts/peer-root, and the host's), and the magics in a live kernel. Each prints its figures and whether its targets (docs/performance.md) are met; a missed one fails the command.
-# Needs: common.sh (ROOT, PYTHON, KERNEL_NAME, say, usage_error), install.sh (setup, ensure_packages).
+# Needs: common.sh (ROOT, PYTHON, KERNEL_NAME, say, die, usage_error), install.sh (setup, ensure_packages).
 # Provides: cmd_bench, build_benchmarks.
 
 # Quiet when it builds; when it does not (no network for a first restore, a compile error), its errors and a message.
